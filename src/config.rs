@@ -1,0 +1,547 @@
+//! Typed settings, read once at start from the environment (and `.env`).
+//!
+//! Every variable is parsed and validated here; a bad value stops the start with a message that
+//! names the variable. Settings are passed down explicitly (no global), so tests build their own.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::db::DbUrl;
+
+/// Instruments known to this build (CLINICAL.md catalogue v1).
+pub const ALL_INSTRUMENTS: [&str; 11] = [
+    "phq9",
+    "gad7",
+    "pc_ptsd5",
+    "pcl5",
+    "asq",
+    "pain_nrs",
+    "peg",
+    "fm2016",
+    "crps_budapest",
+    "dn4",
+    "cssrs_screen",
+];
+/// Enabled unless `INSTRUMENTS_ENABLED` says otherwise; `dn4` and `cssrs_screen` are restricted
+/// until the clinic holds a licence.
+pub const DEFAULT_INSTRUMENTS: [&str; 9] = [
+    "phq9",
+    "gad7",
+    "pc_ptsd5",
+    "pcl5",
+    "asq",
+    "pain_nrs",
+    "peg",
+    "fm2016",
+    "crps_budapest",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Test,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Tokens from the clinic's identity provider, verified with its public key.
+#[derive(Clone)]
+pub struct ExternalIdp {
+    /// PEM public key (RSA, EC P-256 or Ed25519); the algorithm follows from the key.
+    pub public_key_pem: String,
+    pub issuer: String,
+    pub audience: String,
+    /// Name of the claim that carries the role (`patient`, `clinician` or `admin`).
+    pub role_claim: String,
+}
+
+#[derive(Clone)]
+pub struct JwtSettings {
+    pub secret: SecretString,
+    pub issuer: String,
+    pub audience: String,
+    pub ttl: Duration,
+    pub external: Option<ExternalIdp>,
+}
+
+#[derive(Clone)]
+pub struct BootstrapAdmin {
+    pub email: String,
+    pub password: SecretString,
+}
+
+/// Everything the service needs to run.
+#[derive(Clone)]
+pub struct Settings {
+    pub app_env: AppEnv,
+    pub database_url: DbUrl,
+    pub bind_addr: SocketAddr,
+    pub jwt: JwtSettings,
+    pub allow_patient_signup: bool,
+    pub cors_allowed_origins: Vec<String>,
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+    pub db_pool_size: u32,
+    /// Bound on waiting for a connection, connecting, and each statement.
+    pub db_timeout: Duration,
+    pub max_body_bytes: usize,
+    pub bp_threshold_systolic: u16,
+    pub bp_threshold_diastolic: u16,
+    pub instruments_enabled: Vec<String>,
+    pub rust_log: String,
+    pub log_format: LogFormat,
+    pub shutdown_timeout: Duration,
+    pub http_workers: Option<usize>,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets are never printed; the rest is useful at start-up.
+        f.debug_struct("Settings")
+            .field("app_env", &self.app_env)
+            .field("database", &self.database_url.backend())
+            .field("bind_addr", &self.bind_addr)
+            .field("db_pool_size", &self.db_pool_size)
+            .field("instruments_enabled", &self.instruments_enabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Every bad variable, each named.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<(String, String)>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for (var, msg) in &self.0 {
+            writeln!(f, "  {var}: {msg}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Reads variables from a lookup function and collects every problem.
+struct Reader<'a> {
+    get: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<(String, String)>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, var: &str) -> Option<String> {
+        (self.get)(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn fail(&mut self, var: &str, msg: impl Into<String>) {
+        self.errors.push((var.to_owned(), msg.into()));
+    }
+
+    fn parse<T>(&mut self, var: &str, default: T, parse: impl FnOnce(&str) -> Result<T, String>) -> T {
+        match self.raw(var) {
+            None => default,
+            Some(v) => parse(&v).unwrap_or_else(|msg| {
+                self.fail(var, msg);
+                default
+            }),
+        }
+    }
+
+    fn number<T: std::str::FromStr + PartialOrd + fmt::Display + Copy>(
+        &mut self,
+        var: &str,
+        default: T,
+        min: T,
+        max: T,
+    ) -> T {
+        self.parse(var, default, |v| match v.parse::<T>() {
+            Ok(n) if n >= min && n <= max => Ok(n),
+            _ => Err(format!("must be a whole number from {min} to {max}, got {v:?}")),
+        })
+    }
+
+    fn boolean(&mut self, var: &str, default: bool) -> bool {
+        self.parse(var, default, |v| match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(format!("must be true or false, got {v:?}")),
+        })
+    }
+
+    fn text(&self, var: &str, default: &str) -> String {
+        self.raw(var).unwrap_or_else(|| default.to_owned())
+    }
+}
+
+impl Settings {
+    /// Reads the process environment (after `.env` has been loaded by the caller).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    /// Reads settings through `get`, so tests can pass a map.
+    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut r = Reader {
+            get,
+            errors: Vec::new(),
+        };
+        let app_env = r.parse("APP_ENV", AppEnv::Development, |v| match v {
+            "development" => Ok(AppEnv::Development),
+            "test" => Ok(AppEnv::Test),
+            "production" => Ok(AppEnv::Production),
+            _ => Err(format!("must be development, test or production, got {v:?}")),
+        });
+        let production = app_env == AppEnv::Production;
+
+        let database_url = r.parse("DATABASE_URL", DbUrl::Sqlite("intake.db".into()), DbUrl::parse);
+        let bind_addr = r.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)), |v| {
+            v.parse()
+                .map_err(|_| format!("must be host:port, e.g. 127.0.0.1:8080, got {v:?}"))
+        });
+
+        let secret = match r.raw("JWT_SECRET") {
+            Some(s) => {
+                if let Err(msg) = check_secret(&s, production) {
+                    r.fail("JWT_SECRET", msg);
+                }
+                SecretString::from(s)
+            }
+            None => {
+                r.fail(
+                    "JWT_SECRET",
+                    "is required (development generates one into .env on `serve`)",
+                );
+                SecretString::from(String::new())
+            }
+        };
+        let jwt_issuer = r.text("JWT_ISSUER", "intake-api");
+        let jwt_audience = r.text("JWT_AUDIENCE", "intake-api");
+        let ttl = r.number("JWT_TTL_SECONDS", 3600u64, 60, 86_400);
+        let external = match r.raw("JWT_EXTERNAL_PUBLIC_KEY") {
+            None => None,
+            Some(pem) => {
+                // Allow a single-line value with literal \n, as many secret stores hand it over.
+                let pem = pem.replace("\\n", "\n");
+                if !pem.contains("-----BEGIN PUBLIC KEY-----") {
+                    r.fail(
+                        "JWT_EXTERNAL_PUBLIC_KEY",
+                        "must be a PEM public key (-----BEGIN PUBLIC KEY-----)",
+                    );
+                }
+                let issuer = r.raw("JWT_EXTERNAL_ISSUER");
+                let audience = r.raw("JWT_EXTERNAL_AUDIENCE");
+                if issuer.is_none() {
+                    r.fail("JWT_EXTERNAL_ISSUER", "is required when JWT_EXTERNAL_PUBLIC_KEY is set");
+                }
+                if audience.is_none() {
+                    r.fail(
+                        "JWT_EXTERNAL_AUDIENCE",
+                        "is required when JWT_EXTERNAL_PUBLIC_KEY is set",
+                    );
+                }
+                Some(ExternalIdp {
+                    public_key_pem: pem,
+                    issuer: issuer.unwrap_or_default(),
+                    audience: audience.unwrap_or_default(),
+                    role_claim: r.text("JWT_EXTERNAL_ROLE_CLAIM", "role"),
+                })
+            }
+        };
+
+        let allow_patient_signup = r.boolean("ALLOW_PATIENT_SIGNUP", true);
+        let cors_allowed_origins = r.parse("CORS_ALLOWED_ORIGINS", Vec::new(), |v| parse_origins(v, production));
+
+        let bootstrap_admin = match (r.raw("BOOTSTRAP_ADMIN_EMAIL"), r.raw("BOOTSTRAP_ADMIN_PASSWORD")) {
+            (None, None) => None,
+            (Some(email), Some(password)) => Some(BootstrapAdmin {
+                email,
+                password: SecretString::from(password),
+            }),
+            (Some(_), None) => {
+                r.fail(
+                    "BOOTSTRAP_ADMIN_PASSWORD",
+                    "is required when BOOTSTRAP_ADMIN_EMAIL is set",
+                );
+                None
+            }
+            (None, Some(_)) => {
+                r.fail(
+                    "BOOTSTRAP_ADMIN_EMAIL",
+                    "is required when BOOTSTRAP_ADMIN_PASSWORD is set",
+                );
+                None
+            }
+        };
+
+        let db_pool_size = r.number("DB_POOL_SIZE", 8u32, 1, 128);
+        let db_timeout_ms = r.number("DB_TIMEOUT_MS", 3000u64, 100, 60_000);
+        let max_body_bytes = r.number("MAX_BODY_BYTES", 1_048_576usize, 1024, 64 * 1_048_576);
+        let bp_threshold_systolic = r.number("BP_THRESHOLD_SYSTOLIC", 140u16, 90, 250);
+        let bp_threshold_diastolic = r.number("BP_THRESHOLD_DIASTOLIC", 90u16, 50, 150);
+        let instruments_enabled = r.parse(
+            "INSTRUMENTS_ENABLED",
+            DEFAULT_INSTRUMENTS.iter().map(|s| (*s).to_owned()).collect(),
+            parse_instruments,
+        );
+        let rust_log = r.text("RUST_LOG", "info");
+        let log_format = r.parse(
+            "LOG_FORMAT",
+            if production { LogFormat::Json } else { LogFormat::Pretty },
+            |v| match v {
+                "json" => Ok(LogFormat::Json),
+                "pretty" => Ok(LogFormat::Pretty),
+                _ => Err(format!("must be json or pretty, got {v:?}")),
+            },
+        );
+        let shutdown_secs = r.number("SHUTDOWN_TIMEOUT_SECONDS", 30u64, 0, 600);
+        let http_workers = r.parse("HTTP_WORKERS", None, |v| match v.parse::<usize>() {
+            Ok(n) if (1..=256).contains(&n) => Ok(Some(n)),
+            _ => Err(format!("must be a whole number from 1 to 256, got {v:?}")),
+        });
+        let trust_forwarded_for = r.boolean("TRUST_FORWARDED_FOR", false);
+
+        if !r.errors.is_empty() {
+            return Err(ConfigError(r.errors));
+        }
+        Ok(Settings {
+            app_env,
+            database_url,
+            bind_addr,
+            jwt: JwtSettings {
+                secret,
+                issuer: jwt_issuer,
+                audience: jwt_audience,
+                ttl: Duration::from_secs(ttl),
+                external,
+            },
+            allow_patient_signup,
+            cors_allowed_origins,
+            bootstrap_admin,
+            db_pool_size,
+            db_timeout: Duration::from_millis(db_timeout_ms),
+            max_body_bytes,
+            bp_threshold_systolic,
+            bp_threshold_diastolic,
+            instruments_enabled,
+            rust_log,
+            log_format,
+            shutdown_timeout: Duration::from_secs(shutdown_secs),
+            http_workers,
+            trust_forwarded_for,
+        })
+    }
+
+    pub fn jwt_secret_bytes(&self) -> &[u8] {
+        self.jwt.secret.expose_secret().as_bytes()
+    }
+}
+
+/// A secret shorter than 32 bytes is always refused; production also refuses obvious
+/// placeholders and low-variety strings.
+fn check_secret(secret: &str, production: bool) -> Result<(), String> {
+    if secret.len() < 32 {
+        return Err(format!("must be at least 32 bytes, got {}", secret.len()));
+    }
+    if production {
+        let lower = secret.to_ascii_lowercase();
+        let placeholder = ["change", "example", "secret", "password", "replace"]
+            .iter()
+            .any(|w| lower.contains(w));
+        let mut distinct: Vec<char> = secret.chars().collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        if placeholder || distinct.len() < 12 {
+            return Err("is too weak for production: use a random value, e.g. `openssl rand -base64 48`".into());
+        }
+    }
+    Ok(())
+}
+
+fn parse_origins(raw: &str, production: bool) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let (scheme, rest) = origin
+            .split_once("://")
+            .ok_or_else(|| format!("{origin:?} is not an origin like https://app.example.org"))?;
+        if !(scheme == "https" || scheme == "http") || rest.is_empty() || rest.contains('/') {
+            return Err(format!("{origin:?} is not an origin like https://app.example.org"));
+        }
+        if production && scheme == "http" && !rest.starts_with("localhost") {
+            return Err(format!("{origin:?} must use https in production"));
+        }
+        out.push(origin.to_owned());
+    }
+    Ok(out)
+}
+
+fn parse_instruments(raw: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for code in raw.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        if !ALL_INSTRUMENTS.contains(&code) {
+            return Err(format!(
+                "unknown instrument {code:?}; known: {}",
+                ALL_INSTRUMENTS.join(", ")
+            ));
+        }
+        if !out.iter().any(|c| c == code) {
+            out.push(code.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// In development, a missing `JWT_SECRET` is generated once and appended to `.env`, so the first
+/// `serve` on a fresh checkout just works and tokens survive restarts. Returns the variables to
+/// use on top of the environment. Never runs in production or test.
+pub fn ensure_development_secret(env_file: &Path) -> std::io::Result<HashMap<String, String>> {
+    let mut extra = HashMap::new();
+    let app_env = std::env::var("APP_ENV").unwrap_or_default();
+    let is_dev = app_env.trim().is_empty() || app_env.trim() == "development";
+    let missing = std::env::var("JWT_SECRET").map(|s| s.trim().is_empty()).unwrap_or(true);
+    if is_dev && missing {
+        let mut bytes = [0u8; 48];
+        getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
+        let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+        let mut contents = std::fs::read_to_string(env_file).unwrap_or_default();
+        if !contents.is_empty() && !contents.ends_with('\n') {
+            contents.push('\n');
+        }
+        contents.push_str("# Generated on first start (APP_ENV=development). Keep it secret.\n");
+        contents.push_str(&format!("JWT_SECRET={secret}\n"));
+        write_private(env_file, &contents)?;
+        extra.insert("JWT_SECRET".to_owned(), secret);
+    }
+    Ok(extra)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD_SECRET: &str = "q3V9x2LmT8wZk4Rb7NfJ1sYc6HdP0aGe";
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        Settings::from_lookup(&move |k| map.get(k).cloned())
+    }
+
+    fn vars_named(err: ConfigError) -> Vec<String> {
+        err.0.into_iter().map(|(v, _)| v).collect()
+    }
+
+    #[test]
+    fn defaults_are_a_working_development_setup() {
+        let s = load(&[("JWT_SECRET", GOOD_SECRET)]).unwrap();
+        assert_eq!(s.app_env, AppEnv::Development);
+        assert_eq!(s.database_url, DbUrl::Sqlite("intake.db".into()));
+        assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.jwt.ttl, Duration::from_secs(3600));
+        assert_eq!(s.max_body_bytes, 1_048_576);
+        assert_eq!((s.bp_threshold_systolic, s.bp_threshold_diastolic), (140, 90));
+        assert_eq!(s.instruments_enabled.len(), 9);
+        assert!(!s.instruments_enabled.iter().any(|c| c == "dn4"));
+        assert_eq!(s.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn every_bad_variable_is_named() {
+        let err = load(&[
+            ("JWT_SECRET", "short"),
+            ("DB_POOL_SIZE", "zero"),
+            ("BIND_ADDR", "nowhere"),
+            ("DATABASE_URL", "mysql://x"),
+            ("INSTRUMENTS_ENABLED", "phq9,bdi2"),
+            ("LOG_FORMAT", "xml"),
+        ])
+        .unwrap_err();
+        let named = vars_named(err);
+        for var in [
+            "JWT_SECRET",
+            "DB_POOL_SIZE",
+            "BIND_ADDR",
+            "DATABASE_URL",
+            "INSTRUMENTS_ENABLED",
+            "LOG_FORMAT",
+        ] {
+            assert!(named.iter().any(|v| v == var), "{var} not named in {named:?}");
+        }
+    }
+
+    #[test]
+    fn production_refuses_weak_or_missing_secrets() {
+        let missing = vars_named(load(&[("APP_ENV", "production")]).unwrap_err());
+        assert_eq!(missing, vec!["JWT_SECRET"]);
+        let weak = load(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "change-me-change-me-change-me-change-me"),
+        ]);
+        assert_eq!(vars_named(weak.unwrap_err()), vec!["JWT_SECRET"]);
+        let ok = load(&[("APP_ENV", "production"), ("JWT_SECRET", GOOD_SECRET)]).unwrap();
+        assert_eq!(ok.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn cors_origins_are_checked() {
+        let s = load(&[
+            ("JWT_SECRET", GOOD_SECRET),
+            ("CORS_ALLOWED_ORIGINS", "https://a.example, http://localhost:3000"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.cors_allowed_origins,
+            vec!["https://a.example", "http://localhost:3000"]
+        );
+        let err = load(&[("JWT_SECRET", GOOD_SECRET), ("CORS_ALLOWED_ORIGINS", "*")]).unwrap_err();
+        assert_eq!(vars_named(err), vec!["CORS_ALLOWED_ORIGINS"]);
+        let err = load(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", GOOD_SECRET),
+            ("CORS_ALLOWED_ORIGINS", "http://a.example"),
+        ])
+        .unwrap_err();
+        assert_eq!(vars_named(err), vec!["CORS_ALLOWED_ORIGINS"]);
+    }
+
+    #[test]
+    fn bootstrap_admin_needs_both_variables() {
+        let err = load(&[("JWT_SECRET", GOOD_SECRET), ("BOOTSTRAP_ADMIN_EMAIL", "a@b.org")]).unwrap_err();
+        assert_eq!(vars_named(err), vec!["BOOTSTRAP_ADMIN_PASSWORD"]);
+    }
+
+    #[test]
+    fn restricted_instruments_can_be_enabled() {
+        let s = load(&[("JWT_SECRET", GOOD_SECRET), ("INSTRUMENTS_ENABLED", "phq9, dn4,phq9")]).unwrap();
+        assert_eq!(s.instruments_enabled, vec!["phq9", "dn4"]);
+    }
+}

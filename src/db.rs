@@ -1,0 +1,291 @@
+//! Storage: one diesel code path over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! `DbConn` is a `MultiConnection` enum; the pool picks the backend from the URL scheme so a
+//! connection failure reports the real cause. Blocking diesel work runs off the async workers
+//! through [`run`]. Write transactions go through [`write_tx`], which on SQLite begins with
+//! `BEGIN IMMEDIATE` so two writers never deadlock upgrading a read lock.
+
+use std::time::Duration;
+
+use actix_web::web;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::ApiError;
+
+/// A connection to either backend. Keep `Sqlite` last: diesel's derived `establish` tries the
+/// variants in order and SQLite accepts any string as a file name.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = r2d2::Pool<DbManager>;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// `DATABASE_URL`, parsed once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// A file path (created on first use).
+    Sqlite(String),
+    /// A libpq connection URL.
+    Postgres(String),
+}
+
+impl DbUrl {
+    /// Accepts `sqlite://path`, `sqlite:path` and `postgres://…` / `postgresql://…`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(raw.to_owned()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .ok_or_else(|| "must start with sqlite:// or postgres://".to_owned())?;
+        if path.is_empty() {
+            return Err("sqlite:// needs a file path, e.g. sqlite://intake.db".into());
+        }
+        Ok(DbUrl::Sqlite(path.to_owned()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbUrl::Sqlite(_) => Backend::Sqlite,
+            DbUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Opens connections for the pool, with the per-connection settings each backend needs.
+#[derive(Debug, Clone)]
+pub struct DbManager {
+    url: DbUrl,
+    /// Upper bound for one statement (PostgreSQL) or for waiting on the write lock (SQLite).
+    statement_timeout: Duration,
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        let ms = self.statement_timeout.as_millis();
+        match &self.url {
+            DbUrl::Postgres(url) => {
+                let mut c = diesel::PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                // Sessions are UTC so TIMESTAMP columns hold UTC; a statement never hangs a request.
+                c.batch_execute(&format!("SET TIME ZONE 'UTC'; SET statement_timeout = {ms};"))
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Pg(c))
+            }
+            DbUrl::Sqlite(path) => {
+                let mut c = diesel::SqliteConnection::establish(path).map_err(r2d2::Error::ConnectionError)?;
+                // synchronous=FULL: a 2xx means the write survives power loss (WAL is set once
+                // per file in `build_pool`; setting it here races other connections at start).
+                c.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {ms}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(c))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        match conn {
+            DbConn::Pg(c) => r2d2::R2D2Connection::is_broken(c),
+            DbConn::Sqlite(c) => r2d2::R2D2Connection::is_broken(c),
+        }
+    }
+}
+
+/// Pool sizing and timeouts.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a connection before it gets a 503.
+    pub checkout_timeout: Duration,
+    pub statement_timeout: Duration,
+}
+
+/// Builds the pool. SQLite: creates the file, switches it to WAL once. Fails when the database
+/// cannot be reached within the checkout timeout.
+pub fn build_pool(url: &DbUrl, opts: &PoolOptions) -> anyhow::Result<DbPool> {
+    let url = match url {
+        DbUrl::Postgres(u) => DbUrl::Postgres(with_connect_timeout(u, opts.checkout_timeout)),
+        other => other.clone(),
+    };
+    if let DbUrl::Sqlite(path) = &url {
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut c = diesel::SqliteConnection::establish(path)?;
+        c.batch_execute("PRAGMA journal_mode = WAL;")?;
+    }
+    let manager = DbManager {
+        url,
+        statement_timeout: opts.statement_timeout,
+    };
+    let pool = r2d2::Pool::builder()
+        .max_size(opts.max_size)
+        .min_idle(Some(1))
+        .connection_timeout(opts.checkout_timeout)
+        .error_handler(Box::new(PoolErrorLogger))
+        .build(manager)?;
+    Ok(pool)
+}
+
+/// libpq waits for a dead host far longer than a request should; bound it (libpq's minimum is 2 s).
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let secs = timeout.as_secs().max(2);
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout={secs}")
+}
+
+/// r2d2 logs connection failures itself through `log`; route them through tracing, briefly.
+#[derive(Debug)]
+struct PoolErrorLogger;
+
+impl r2d2::HandleError<r2d2::Error> for PoolErrorLogger {
+    fn handle_error(&self, error: r2d2::Error) {
+        tracing::warn!(error = %error, "database connection failed");
+    }
+}
+
+/// Applies pending migrations for the connection's backend; returns how many ran.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<usize> {
+    let applied = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+    };
+    applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConn::Pg(_) => Backend::Postgres,
+            DbConn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock up front),
+/// a plain `BEGIN` on PostgreSQL. Commits on `Ok`, rolls back on `Err`.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The caller's error is the one worth reporting; a failed rollback marks the
+            // connection broken and r2d2 discards it.
+            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+/// Checks out a connection and runs blocking diesel code on the blocking pool, inside the
+/// caller's tracing span. Pool exhaustion or a dead database is a 503.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// Answers whether the database takes a query within `timeout` (for `/ready`).
+pub async fn ping(pool: &DbPool, timeout: Duration) -> Result<(), ApiError> {
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get_timeout(timeout)?;
+        conn.batch_execute("SELECT 1").map_err(ApiError::from)
+    })
+    .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(
+            DbUrl::parse("sqlite://intake.db"),
+            Ok(DbUrl::Sqlite("intake.db".into()))
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///var/lib/x.db"),
+            Ok(DbUrl::Sqlite("/var/lib/x.db".into()))
+        );
+        assert_eq!(DbUrl::parse("sqlite:data/x.db"), Ok(DbUrl::Sqlite("data/x.db".into())));
+        assert_eq!(
+            DbUrl::parse("postgres://u@h/db"),
+            Ok(DbUrl::Postgres("postgres://u@h/db".into()))
+        );
+        assert!(DbUrl::parse("mysql://x").is_err());
+        assert!(DbUrl::parse("sqlite://").is_err());
+        assert!(DbUrl::parse("intake.db").is_err());
+    }
+
+    #[test]
+    fn adds_a_connect_timeout_once() {
+        let t = Duration::from_secs(3);
+        assert_eq!(
+            with_connect_timeout("postgres://h/db", t),
+            "postgres://h/db?connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?sslmode=require", t),
+            "postgres://h/db?sslmode=require&connect_timeout=3"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://h/db?connect_timeout=9", t),
+            "postgres://h/db?connect_timeout=9"
+        );
+        assert_eq!(
+            with_connect_timeout("postgres://h/db", Duration::from_millis(500)),
+            "postgres://h/db?connect_timeout=2"
+        );
+    }
+}

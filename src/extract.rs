@@ -1,0 +1,351 @@
+//! Request extractors that turn bad input into problem+json naming the bad field.
+//!
+//! * [`ValidatedJson`] reads a JSON body within `MAX_BODY_BYTES`, refuses other media types
+//!   (415), malformed JSON (400), unknown fields and wrong types (422, by JSON path), then runs
+//!   `validator` and reports every invalid field at once.
+//! * [`ValidatedQuery`] does the same for query strings.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::web::{self, BytesMut};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldIssue};
+
+/// The body limit in force (`MAX_BODY_BYTES`), shared as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// A JSON body that parsed and passed validation.
+#[derive(Debug)]
+pub struct ValidatedJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<web::Data<BodyLimit>>().map_or(1_048_576, |l| l.0);
+        let content_type_ok = is_json(req);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge(limit));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(ApiError::PayloadTooLarge(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value = parse_json::<T>(&body)?;
+            value
+                .validate()
+                .map_err(|e| ApiError::Validation(validation_issues(&e)))?;
+            Ok(ValidatedJson(value))
+        })
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    let Some(ct) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses `bytes` as `T`: syntax errors are 400; unknown fields (all of them) and type errors
+/// are 422 with their JSON paths.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON at line {}, column {}", e.line(), e.column())))?;
+    from_value(&value)
+}
+
+/// Deserializes an already-parsed JSON value strictly (see [`parse_json`]).
+pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ApiError> {
+    from_value_at(value, "")
+}
+
+/// As [`from_value`], reporting paths under `prefix` (e.g. `sections.pain`).
+pub fn from_value_at<T: DeserializeOwned>(value: &serde_json::Value, prefix: &str) -> Result<T, ApiError> {
+    let mut unknown = Vec::new();
+    let mut track = serde_path_to_error::Track::new();
+    let result = {
+        let mut on_ignored = |path: serde_ignored::Path<'_>| unknown.push(ignored_path(prefix, &path));
+        let de = serde_ignored::Deserializer::new(value, &mut on_ignored);
+        T::deserialize(serde_path_to_error::Deserializer::new(de, &mut track))
+    };
+    match result {
+        Ok(v) if unknown.is_empty() => Ok(v),
+        Ok(_) => Err(ApiError::Validation(
+            unknown
+                .into_iter()
+                .map(|f| FieldIssue::new(f, "unknown_field", "unknown field"))
+                .collect(),
+        )),
+        Err(e) => {
+            let path = join(prefix, &track.path().to_string());
+            let mut issues = vec![serde_issue(&path, &e.to_string())];
+            issues.extend(
+                unknown
+                    .into_iter()
+                    .map(|f| FieldIssue::new(f, "unknown_field", "unknown field")),
+            );
+            Err(ApiError::Validation(issues))
+        }
+    }
+}
+
+fn join(prefix: &str, path: &str) -> String {
+    let path = if path == "." { "" } else { path };
+    match (prefix.is_empty(), path.is_empty()) {
+        (true, _) => path.to_owned(),
+        (false, true) => prefix.to_owned(),
+        (false, false) if path.starts_with('[') => format!("{prefix}{path}"),
+        (false, false) => format!("{prefix}.{path}"),
+    }
+}
+
+fn ignored_path(prefix: &str, path: &serde_ignored::Path<'_>) -> String {
+    fn walk(path: &serde_ignored::Path<'_>, out: &mut String) {
+        use serde_ignored::Path;
+        match path {
+            Path::Root => {}
+            Path::Seq { parent, index } => {
+                walk(parent, out);
+                out.push_str(&format!("[{index}]"));
+            }
+            Path::Map { parent, key } => {
+                walk(parent, out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+                walk(parent, out)
+            }
+        }
+    }
+    let mut out = String::new();
+    walk(path, &mut out);
+    join(prefix, &out)
+}
+
+/// Turns serde's message into a stable code; a missing field is reported at its own path.
+fn serde_issue(path: &str, msg: &str) -> FieldIssue {
+    // serde appends " at line 1 column 5" for text input; values have no position.
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    if let Some(name) = msg.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+        return FieldIssue::new(join(path, name), "required", "is required");
+    }
+    let code = if msg.starts_with("invalid type") {
+        "invalid_type"
+    } else if msg.starts_with("unknown variant") || msg.starts_with("invalid value") {
+        "invalid_value"
+    } else if msg.starts_with("invalid length") {
+        "length"
+    } else if msg.starts_with("duplicate field") {
+        "duplicate_field"
+    } else {
+        "invalid"
+    };
+    FieldIssue::new(path, code, msg)
+}
+
+/// Flattens validator's nested errors into JSON paths, sorted (validator uses a HashMap).
+pub fn validation_issues(errors: &ValidationErrors) -> Vec<FieldIssue> {
+    let mut out = Vec::new();
+    collect(errors, "", &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field).then_with(|| a.code.cmp(&b.code)));
+    out
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldIssue>) {
+    for (field, kind) in errors.errors() {
+        // `__all__` holds struct-level (schema) errors: they name their own field in `params.field`.
+        let path = if field.as_ref() == "__all__" {
+            prefix.to_owned()
+        } else {
+            join(prefix, field)
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let path = match e.params.get("field").and_then(|v| v.as_str()) {
+                        Some(f) => join(&path, f),
+                        None => path.clone(),
+                    };
+                    out.push(FieldIssue::new(path, e.code.to_string(), message(e)));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    collect(inner, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+    }
+}
+
+fn message(e: &validator::ValidationError) -> String {
+    if let Some(m) = &e.message {
+        return m.to_string();
+    }
+    let p = |k: &str| e.params.get(k).map(|v| v.to_string().trim_matches('"').to_owned());
+    match e.code.as_ref() {
+        "range" => match (p("min"), p("max")) {
+            (Some(min), Some(max)) => format!("must be between {min} and {max}"),
+            (Some(min), None) => format!("must be at least {min}"),
+            (None, Some(max)) => format!("must be at most {max}"),
+            _ => "out of range".into(),
+        },
+        "length" => match (p("min"), p("max"), p("equal")) {
+            (_, _, Some(eq)) => format!("length must be {eq}"),
+            (Some(min), Some(max), _) => format!("length must be between {min} and {max}"),
+            (Some(min), None, _) => format!("length must be at least {min}"),
+            (None, Some(max), _) => format!("length must be at most {max}"),
+            _ => "invalid length".into(),
+        },
+        "email" => "must be a valid email address".into(),
+        "required" => "is required".into(),
+        other => Cow::Borrowed(other).replace('_', " "),
+    }
+}
+
+/// Query parameters that parsed and passed validation. Unknown parameters are a 422.
+#[derive(Debug)]
+pub struct ValidatedQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Validate> FromRequest for ValidatedQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(ValidatedQuery))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, ApiError> {
+    let mut unknown = Vec::new();
+    let mut track = serde_path_to_error::Track::new();
+    // Empty values are dropped so `?cursor=` means "no cursor", as form builders send it.
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .map_err(|_| ApiError::BadRequest("malformed query string".into()))?
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let encoded = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let result = {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        let mut on_ignored = |path: serde_ignored::Path<'_>| unknown.push(ignored_path("", &path));
+        let de = serde_ignored::Deserializer::new(de, &mut on_ignored);
+        T::deserialize(serde_path_to_error::Deserializer::new(de, &mut track))
+    };
+    let value = match result {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(ApiError::Validation(vec![serde_issue(
+                &track.path().to_string(),
+                &e.to_string(),
+            )]));
+        }
+    };
+    if !unknown.is_empty() {
+        return Err(ApiError::Validation(
+            unknown
+                .into_iter()
+                .map(|f| FieldIssue::new(f, "unknown_parameter", "unknown query parameter"))
+                .collect(),
+        ));
+    }
+    value
+        .validate()
+        .map_err(|e| ApiError::Validation(validation_issues(&e)))?;
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize, Validate)]
+    struct Inner {
+        #[validate(range(min = 0, max = 10))]
+        score: u8,
+    }
+
+    #[derive(Debug, Deserialize, Validate)]
+    struct Outer {
+        #[validate(length(min = 1, max = 5))]
+        name: String,
+        #[validate(nested)]
+        items: Vec<Inner>,
+    }
+
+    fn issues(r: Result<Outer, ApiError>) -> Vec<(String, String)> {
+        match r {
+            Err(ApiError::Validation(v)) => v.into_iter().map(|i| (i.field, i.code)).collect(),
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_json_is_a_bad_request() {
+        assert!(matches!(
+            parse_json::<Outer>(b"{\"name\": "),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+
+    #[test]
+    fn every_unknown_field_is_named_with_its_path() {
+        let r = parse_json::<Outer>(br#"{"name":"a","extra":1,"items":[{"score":1,"x":2}]}"#);
+        assert_eq!(
+            issues(r),
+            vec![
+                ("extra".into(), "unknown_field".into()),
+                ("items[0].x".into(), "unknown_field".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn type_errors_and_missing_fields_name_their_path() {
+        let r = parse_json::<Outer>(br#"{"name":"a","items":[{"score":"high"}]}"#);
+        assert_eq!(issues(r), vec![("items[0].score".into(), "invalid_type".into())]);
+        let r = parse_json::<Outer>(br#"{"items":[]}"#);
+        assert_eq!(issues(r), vec![("name".into(), "required".into())]);
+    }
+
+    #[test]
+    fn validation_reports_nested_paths() {
+        let v: Outer = parse_json(br#"{"name":"toolong","items":[{"score":1},{"score":11}]}"#).unwrap();
+        let got: Vec<_> = validation_issues(&v.validate().unwrap_err())
+            .into_iter()
+            .map(|i| i.field)
+            .collect();
+        assert_eq!(got, vec!["items[1].score", "name"]);
+    }
+}

@@ -1,0 +1,25 @@
+//! Patient-intake API for ketamine-infusion pain clinics.
+//!
+//! # Layout
+//! * `app` assembles the HTTP tree (used by `main`, the tests and the OpenAPI document);
+//!   `config` reads typed settings; `db` is the SQLite/PostgreSQL connection, pool and
+//!   migrations; `error` maps every failure to RFC 9457 problem+json; `extract` turns bad
+//!   input into field-named problems; `request_context` adds request ids, logs and security
+//!   headers; `openapi` holds the document's shared parts.
+//! * Features own their routes, types, rules and queries: `system` (health, readiness, metrics).
+//!
+//! Data flows one way: handler (extract, convert) → service (transaction, rules, audit) →
+//! repository (diesel) → database.
+
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod request_context;
+pub mod schema;
+pub mod system;
+pub mod telemetry;

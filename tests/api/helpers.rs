@@ -1,0 +1,236 @@
+//! One place for test fixtures: a fresh database per test on either backend, the app built
+//! exactly as `main` builds it, and small request helpers.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::test as at;
+use actix_web::web;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use serde_json::Value;
+
+use intake_api::app::{self, AppState};
+use intake_api::config::Settings;
+use intake_api::db::{self, Backend, DbPool, DbUrl, PoolOptions};
+
+pub const TEST_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+
+/// The PostgreSQL server tests use (the machine's own by default).
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A database that exists for one test and is removed afterwards.
+pub struct TestDb {
+    pub url: DbUrl,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    PgDatabase(String),
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("intake-test-{}", uuid::Uuid::new_v4()));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let path = dir.join("test.db");
+                TestDb {
+                    url: DbUrl::Sqlite(path.to_string_lossy().into_owned()),
+                    cleanup: Cleanup::Dir(dir),
+                }
+            }
+            Backend::Postgres => {
+                let name = format!("intake_test_{}", uuid::Uuid::new_v4().simple());
+                let admin = postgres_admin_url();
+                let mut conn = PgConnection::establish(&admin).unwrap_or_else(|e| {
+                    panic!("PostgreSQL tests need a server at {admin} (set TEST_POSTGRES_URL): {e}")
+                });
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                TestDb {
+                    url: DbUrl::Postgres(replace_db_name(&admin, &name)),
+                    cleanup: Cleanup::PgDatabase(name),
+                }
+            }
+        }
+    }
+
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DbUrl::Sqlite(p) => format!("sqlite://{p}"),
+            DbUrl::Postgres(u) => u.clone(),
+        }
+    }
+
+    pub fn pool(&self) -> DbPool {
+        let opts = PoolOptions {
+            max_size: 8,
+            checkout_timeout: std::time::Duration::from_secs(5),
+            statement_timeout: std::time::Duration::from_secs(10),
+        };
+        let pool = db::build_pool(&self.url, &opts).expect("pool");
+        db::run_migrations(&mut pool.get().expect("connection")).expect("migrations");
+        pool
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PgDatabase(name) => {
+                if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
+                    let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+pub fn replace_db_name(url: &str, name: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("postgres URL has a scheme");
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, format!("?{q}")),
+        None => (rest, String::new()),
+    };
+    let authority = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{authority}/{name}{query}")
+}
+
+/// Settings for tests: `APP_ENV=test`, a fixed secret, plus any overrides.
+pub fn test_settings(db: &TestDb, overrides: &[(&str, &str)]) -> Settings {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        ("APP_ENV".into(), "test".into()),
+        ("JWT_SECRET".into(), TEST_SECRET.into()),
+        ("DATABASE_URL".into(), db.url_string()),
+    ]);
+    for (k, v) in overrides {
+        vars.insert((*k).into(), (*v).into());
+    }
+    Settings::from_lookup(&move |k| vars.get(k).cloned()).expect("test settings")
+}
+
+/// A response read into memory.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: header::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    /// Asserts a problem+json answer with this status and type; returns the body.
+    #[track_caller]
+    pub fn problem(&self, status: u16, type_: &str) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(self.content_type(), "application/problem+json");
+        let body = self.json();
+        assert_eq!(body["type"], type_, "body: {body}");
+        assert_eq!(body["status"], status);
+        body
+    }
+}
+
+/// The app under test, in process (no port), with its database.
+pub struct TestApp<S> {
+    pub svc: S,
+    pub db: TestDb,
+}
+
+pub async fn spawn(
+    backend: Backend,
+) -> TestApp<impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>>
+{
+    spawn_with(backend, &[]).await
+}
+
+pub async fn spawn_with(
+    backend: Backend,
+    overrides: &[(&str, &str)],
+) -> TestApp<impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>>
+{
+    let db = TestDb::new(backend);
+    let settings = test_settings(&db, overrides);
+    let state = web::Data::new(AppState::new(settings, db.pool()).expect("state"));
+    let svc = at::init_service(app::build(state)).await;
+    TestApp { svc, db }
+}
+
+impl<S, B> TestApp<S>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    pub async fn send(&self, req: at::TestRequest) -> TestResponse {
+        let res = at::call_service(&self.svc, req.to_request()).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = at::read_body(res).await.to_vec();
+        TestResponse { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.send(with_token(at::TestRequest::get().uri(path), token)).await
+    }
+
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> TestResponse {
+        let mut req = with_token(at::TestRequest::default().method(method).uri(path), token);
+        if let Some(b) = body {
+            req = req.set_json(b);
+        }
+        self.send(req).await
+    }
+
+}
+
+pub fn with_token(req: at::TestRequest, token: Option<&str>) -> at::TestRequest {
+    match token {
+        Some(t) => req.insert_header((header::AUTHORIZATION, format!("Bearer {t}"))),
+        None => req,
+    }
+}
+
+/// Runs the scenario `$name(Backend)` once per backend, as `$name::sqlite` and `$name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name(intake_api::db::Backend::Sqlite).await
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                super::$name(intake_api::db::Backend::Postgres).await
+            }
+        }
+    )+};
+}

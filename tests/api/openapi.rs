@@ -1,0 +1,64 @@
+//! The committed OpenAPI document is the generated one, and it is what the server serves.
+
+use intake_api::db::Backend;
+
+use crate::helpers::spawn;
+
+const REGENERATE: &str = "UPDATE_OPENAPI=1 cargo test --test api openapi";
+
+#[::core::prelude::v1::test]
+fn committed_openapi_is_current() {
+    let fresh = intake_api::app::openapi().to_pretty_json().unwrap() + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(path, &fresh).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "openapi/openapi.json is stale: run `{REGENERATE}` and commit it"
+    );
+}
+
+#[actix_web::test]
+async fn served_document_is_the_committed_one() {
+    let app = spawn(Backend::Sqlite).await;
+    let res = app.get("/api-docs/openapi.json", None).await;
+    assert_eq!(res.status, 200);
+    let served = res.json();
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(served, committed, "run `{REGENERATE}`");
+    assert_eq!(served["openapi"], "3.1.0");
+}
+
+/// Every operation documents its error responses, each with a description.
+#[::core::prelude::v1::test]
+fn every_operation_documents_errors() {
+    let doc: serde_json::Value = serde_json::from_str(&intake_api::app::openapi().to_json().unwrap()).unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.contains_key("500"), "{method} {path} lacks 500");
+            assert!(op["operationId"].is_string(), "{method} {path} lacks an operationId");
+            if op.get("security").is_some() {
+                assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+            }
+            if op.get("requestBody").is_some() {
+                for s in ["400", "413", "415", "422"] {
+                    assert!(responses.contains_key(s), "{method} {path} lacks {s}");
+                }
+            }
+            for (status, r) in responses {
+                let described = r.get("description").is_some() || r.get("$ref").is_some();
+                assert!(described, "{method} {path} {status} lacks a description");
+            }
+        }
+    }
+    assert!(operations >= 3);
+}
