@@ -13,18 +13,29 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use tokio::sync::Semaphore;
+
+use crate::audit::sink::AuditSink;
+use crate::auth::TokenService;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::error::ApiError;
 use crate::extract::BodyLimit;
 use crate::openapi::{self, ApiDoc, RouteTable};
+use crate::pagination::CursorCodec;
+use crate::{audit, auth, patients};
 use crate::{request_context, system};
 
-/// Shared, read-only state of one running service (cloned cheaply into every worker).
+/// Shared state of one running service (one instance, shared by every worker).
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub pool: DbPool,
     pub metrics: PrometheusMetrics,
+    pub tokens: TokenService,
+    pub audit: AuditSink,
+    pub cursors: CursorCodec,
+    /// Bounds concurrent Argon2 work (19 MiB each) so a burst of sign-ins cannot exhaust memory.
+    pub hashing: Semaphore,
 }
 
 impl AppState {
@@ -34,17 +45,28 @@ impl AppState {
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let tokens = TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?;
+        let cursors = CursorCodec::new(settings.jwt_secret_bytes());
+        let audit = AuditSink::start(pool.clone())?;
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
         Ok(Self {
             settings: Arc::new(settings),
             pool,
             metrics,
+            tokens,
+            audit,
+            cursors,
+            hashing: Semaphore::new(permits),
         })
     }
 }
 
 /// Every documented route, mounted under its prefix.
 pub fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.configure(system::routes);
+    cfg.configure(system::routes)
+        .configure(auth::routes)
+        .configure(patients::routes)
+        .configure(audit::routes);
 }
 
 /// The OpenAPI document exactly as served at `/api-docs/openapi.json`.

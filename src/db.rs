@@ -192,6 +192,18 @@ impl DbConn {
     }
 }
 
+/// Evaluates `$body` with `$c` bound to the concrete connection, for the few statements diesel's
+/// multi-backend type cannot express (multi-row inserts).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock up front),
 /// a plain `BEGIN` on PostgreSQL. Commits on `Ok`, rolls back on `Err`.
 pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>

@@ -6,20 +6,33 @@
 //!   migrations; `error` maps every failure to RFC 9457 problem+json; `extract` turns bad
 //!   input into field-named problems; `request_context` adds request ids, logs and security
 //!   headers; `openapi` holds the document's shared parts.
-//! * Features own their routes, types, rules and queries: `system` (health, readiness, metrics).
+//! * `access` authenticates the caller and runs service code with auditing (writes in their
+//!   transaction, reads through the group-committing audit sink).
+//! * Features own their routes, types, rules and queries: `system` (health, readiness,
+//!   metrics), `auth` (accounts, tokens, roles), `patients` (profiles), `audit` (the trail and
+//!   the patient's access log).
 //!
 //! Data flows one way: handler (extract, convert) → service (transaction, rules, audit) →
 //! repository (diesel) → database.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod access;
 pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod openapi;
+pub mod pagination;
+pub mod patients;
 pub mod request_context;
 pub mod schema;
 pub mod system;
 pub mod telemetry;
+pub mod text;
+pub mod validation;

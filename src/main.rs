@@ -6,8 +6,10 @@ use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
 
 use intake_api::app::{self, AppState};
+use intake_api::auth::{self, Role};
 use intake_api::config::{self, Settings};
 use intake_api::db::{self, DbUrl, PoolOptions};
+use intake_api::error::ApiError;
 use intake_api::telemetry;
 
 #[derive(Parser)]
@@ -29,6 +31,17 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document to stdout.
     Openapi,
+    /// Create a staff account. The password is read from stdin, never from the command line.
+    CreateUser {
+        /// `admin` or `clinician`.
+        #[arg(long, value_parser = ["admin", "clinician"])]
+        role: String,
+        #[arg(long)]
+        email: String,
+        /// Name shown in the app; defaults to the email.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -39,6 +52,11 @@ fn main() -> ExitCode {
         Command::Serve => serve(),
         Command::Migrate => migrate(),
         Command::Openapi => print_openapi(),
+        Command::CreateUser {
+            role,
+            email,
+            display_name,
+        } => create_user(&role, &email, display_name),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -73,6 +91,7 @@ async fn serve() -> anyhow::Result<()> {
     let pool = db::build_pool(&settings.database_url, &pool_options(&settings))?;
     let applied = db::run_migrations(&mut *pool.get()?)?;
     tracing::info!(applied, backend = ?settings.database_url.backend(), "database ready");
+    bootstrap_admin(&settings, &pool)?;
 
     let bind = settings.bind_addr;
     let shutdown = settings.shutdown_timeout.as_secs();
@@ -90,7 +109,40 @@ async fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn migrate() -> anyhow::Result<()> {
+/// The admin from `BOOTSTRAP_ADMIN_EMAIL`/`_PASSWORD`, created only when no enabled admin exists.
+fn bootstrap_admin(settings: &Settings, pool: &db::DbPool) -> anyhow::Result<()> {
+    let Some(admin) = &settings.bootstrap_admin else {
+        return Ok(());
+    };
+    let password = secrecy::ExposeSecret::expose_secret(&admin.password);
+    let created = auth::service::create_staff(
+        &mut *pool.get()?,
+        &admin.email,
+        password,
+        Role::Admin,
+        &admin.email,
+        true,
+    )
+    .map_err(|e| anyhow::anyhow!("BOOTSTRAP_ADMIN_PASSWORD / BOOTSTRAP_ADMIN_EMAIL: {}", describe(&e)))?;
+    match created {
+        Some(id) => tracing::info!(user.id = %id, "bootstrap administrator created"),
+        None => tracing::info!("an administrator exists; BOOTSTRAP_ADMIN_* ignored"),
+    }
+    Ok(())
+}
+
+fn describe(e: &ApiError) -> String {
+    let p = e.problem();
+    let mut out = p.detail.unwrap_or(p.title);
+    for issue in p.errors {
+        out.push_str(&format!("; {}: {}", issue.field, issue.message));
+    }
+    out
+}
+
+/// A migrated pool for one-off commands, from `DATABASE_URL` alone (no other setting is needed);
+/// also returns how many migrations ran.
+fn command_pool() -> anyhow::Result<(db::DbPool, usize)> {
     let raw = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://intake.db".into());
     let url = DbUrl::parse(&raw).map_err(|e| anyhow::anyhow!("DATABASE_URL: {e}"))?;
     let opts = PoolOptions {
@@ -100,7 +152,30 @@ fn migrate() -> anyhow::Result<()> {
     };
     let pool = db::build_pool(&url, &opts)?;
     let applied = db::run_migrations(&mut *pool.get()?)?;
+    Ok((pool, applied))
+}
+
+fn migrate() -> anyhow::Result<()> {
+    let (_, applied) = command_pool()?;
     println!("applied {applied} migration(s)");
+    Ok(())
+}
+
+fn create_user(role: &str, email: &str, display_name: Option<String>) -> anyhow::Result<()> {
+    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be admin or clinician"))?;
+    let password = if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        rpassword::prompt_password("Password (at least 12 characters): ")?
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    let (pool, _) = command_pool()?;
+    let name = display_name.unwrap_or_else(|| email.trim().to_owned());
+    let id = auth::service::create_staff(&mut *pool.get()?, email, &password, role, &name, false)
+        .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?
+        .ok_or_else(|| anyhow::anyhow!("user not created"))?;
+    println!("created {} {id}", role.as_str());
     Ok(())
 }
 

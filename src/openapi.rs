@@ -30,6 +30,10 @@ the server never declines a patient. Errors are RFC 9457 problem+json.",
     modifiers(&SecurityAddon),
     tags(
         (name = "service", description = "Health, readiness and metrics (no authentication)"),
+        (name = "auth", description = "Registration, sign-in and the current user"),
+        (name = "users", description = "Staff accounts (administrators)"),
+        (name = "patients", description = "Patient profiles and the patient's own access log"),
+        (name = "audit", description = "The audit trail of every access to patient data (administrators)"),
     )
 )]
 pub struct ApiDoc;
@@ -172,7 +176,6 @@ fn add_ref(op: &mut Operation, status: &str) {
 
 /// Operations that never touch the database, so they cannot answer 503.
 const NO_DATABASE: [&str; 2] = ["get_health", "get_metrics"];
-
 /// Adds the shared problem responses and the error responses each operation can produce.
 pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let components = api.components.get_or_insert_with(Default::default);

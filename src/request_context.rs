@@ -151,3 +151,37 @@ mod tests {
         assert_eq!(accept_request_id(None), None);
     }
 }
+
+/// Who is calling from where: recorded on every audit event. No patient data.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl actix_web::FromRequest for RequestMeta {
+    type Error = Error;
+    type Future = std::future::Ready<Result<Self, Error>>;
+
+    fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let trust_forwarded = req
+            .app_data::<actix_web::web::Data<crate::app::AppState>>()
+            .is_some_and(|s| s.settings.trust_forwarded_for);
+        let client_addr = if trust_forwarded {
+            req.connection_info().realip_remote_addr().map(str::to_owned)
+        } else {
+            req.peer_addr().map(|a| a.ip().to_string())
+        };
+        let user_agent = req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect());
+        std::future::ready(Ok(RequestMeta {
+            request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+            client_addr,
+            user_agent,
+        }))
+    }
+}

@@ -17,3 +17,58 @@ diesel::table! {
         outcome -> Text,
     }
 }
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        display_name -> Text,
+        disabled -> Bool,
+        external_subject -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> Text,
+        key -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patients (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        given_name -> Text,
+        family_name -> Text,
+        sort_name -> Text,
+        date_of_birth -> Date,
+        sex_at_birth -> Text,
+        gender_identity -> Nullable<Text>,
+        preferred_language -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        address -> Nullable<Text>,
+        emergency_contact -> Nullable<Text>,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    patient_name_tokens (token, patient_id) {
+        token -> Text,
+        patient_id -> Text,
+    }
+}
+
+diesel::joinable!(patient_name_tokens -> patients (patient_id));
+
+diesel::allow_tables_to_appear_in_same_query!(audit_events, users, login_failures, patients, patient_name_tokens);

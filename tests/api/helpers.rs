@@ -11,13 +11,27 @@ use actix_web::test as at;
 use actix_web::web;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use serde_json::Value;
+use serde_json::{Value, json};
+use uuid::Uuid;
 
 use intake_api::app::{self, AppState};
+use intake_api::auth::{self, Role};
 use intake_api::config::Settings;
 use intake_api::db::{self, Backend, DbPool, DbUrl, PoolOptions};
 
 pub const TEST_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+pub const STAFF_PASSWORD: &str = "staff passphrase for tests";
+pub const PATIENT_PASSWORD: &str = "patient passphrase for tests";
+
+/// A valid profile body.
+pub fn profile(given: &str, family: &str) -> Value {
+    json!({
+        "given_name": given, "family_name": family, "date_of_birth": "1984-03-09", "sex_at_birth": "female",
+        "preferred_language": "es", "phone": "+1 555 010 0199", "email": "patient@example.org",
+        "address": {"line1": "1200 Alameda St", "city": "Los Angeles", "region": "CA", "postal_code": "90012", "country": "US"},
+        "emergency_contact": {"name": "Luis", "relationship": "spouse", "phone": "+1 555 010 0142"}
+    })
+}
 
 /// The PostgreSQL server tests use (the machine's own by default).
 pub fn postgres_admin_url() -> String {
@@ -162,6 +176,7 @@ impl TestResponse {
 /// The app under test, in process (no port), with its database.
 pub struct TestApp<S> {
     pub svc: S,
+    pub state: web::Data<AppState>,
     pub db: TestDb,
 }
 
@@ -180,8 +195,8 @@ pub async fn spawn_with(
     let db = TestDb::new(backend);
     let settings = test_settings(&db, overrides);
     let state = web::Data::new(AppState::new(settings, db.pool()).expect("state"));
-    let svc = at::init_service(app::build(state)).await;
-    TestApp { svc, db }
+    let svc = at::init_service(app::build(state.clone())).await;
+    TestApp { svc, state, db }
 }
 
 impl<S, B> TestApp<S>
@@ -197,6 +212,58 @@ where
         TestResponse { status, headers, body }
     }
 
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> TestResponse {
+        self.call(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value, if_match: Option<&str>) -> TestResponse {
+        let mut req = with_token(at::TestRequest::patch().uri(path), token).set_json(body);
+        if let Some(m) = if_match {
+            req = req.insert_header((header::IF_MATCH, m));
+        }
+        self.send(req).await
+    }
+
+    /// A staff account created directly (as `intake-api create-user` does) and a token for it.
+    pub fn staff(&self, role: Role, email: &str) -> (Uuid, String) {
+        let mut conn = self.state.pool.get().expect("connection");
+        let id = auth::service::create_staff(&mut conn, email, STAFF_PASSWORD, role, &format!("Dr. {email}"), false)
+            .expect("create staff")
+            .expect("created");
+        (id, self.token(id, role))
+    }
+
+    pub fn token(&self, user_id: Uuid, role: Role) -> String {
+        self.state.tokens.issue(user_id, role).expect("token").access_token
+    }
+
+    /// A patient account registered through the API: (user id, token).
+    pub async fn patient_account(&self, email: &str) -> (Uuid, String) {
+        let res = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &json!({"email": email, "password": PATIENT_PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+        let body = res.json();
+        (
+            body["user"]["id"].as_str().unwrap().parse().unwrap(),
+            body["access_token"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// A patient account with its own profile: (patient id, token).
+    pub async fn patient_with_profile(&self, email: &str, given: &str, family: &str) -> (Uuid, String) {
+        let (_, token) = self.patient_account(email).await;
+        let res = self
+            .post("/api/v1/patients", Some(&token), &profile(given, family))
+            .await;
+        assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+        (res.json()["id"].as_str().unwrap().parse().unwrap(), token)
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
         self.send(with_token(at::TestRequest::get().uri(path), token)).await
     }
@@ -208,7 +275,6 @@ where
         }
         self.send(req).await
     }
-
 }
 
 pub fn with_token(req: at::TestRequest, token: Option<&str>) -> at::TestRequest {

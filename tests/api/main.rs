@@ -2,6 +2,10 @@
 
 mod helpers;
 
+mod auth;
+mod errors;
+mod matrix;
 mod migrations;
 mod openapi;
+mod patients;
 mod service;

@@ -1,0 +1,162 @@
+//! Audit rows: insert and query. There is deliberately no update or delete.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{AuditEvent, Origin};
+use crate::clock;
+use crate::db::DbConn;
+use crate::schema::{audit_events, users};
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
+pub struct NewAuditRow {
+    pub id: String,
+    pub occurred_at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub outcome: String,
+}
+
+impl NewAuditRow {
+    pub fn new(origin: Origin<'_>, e: &AuditEvent) -> Self {
+        Self {
+            id: uuid::Uuid::now_v7().to_string(),
+            occurred_at: clock::now(),
+            actor_id: origin.actor.map(|a| a.user_id.to_string()),
+            actor_role: origin.actor.map(|a| a.role.as_str().to_owned()),
+            action: e.action.to_owned(),
+            resource_type: e.resource_type.to_owned(),
+            resource_id: e.resource_id.clone(),
+            patient_id: e.patient_id.map(|p| p.to_string()),
+            request_id: origin.meta.request_id.clone(),
+            client_addr: origin.meta.client_addr.clone(),
+            user_agent: origin.meta.user_agent.clone(),
+            outcome: e.outcome.as_str().to_owned(),
+        }
+    }
+}
+
+/// Inserts rows, many per statement (in chunks: SQLite caps bound parameters per statement).
+pub fn insert(conn: &mut DbConn, rows: &[NewAuditRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        crate::on_backend!(conn, c => diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditRow {
+    pub id: String,
+    pub occurred_at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+    pub outcome: String,
+}
+
+/// Filters for the admin audit view.
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub resource_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+}
+
+/// Newest first; `after` is the (time, id) of the last row of the previous page.
+pub fn list(
+    conn: &mut DbConn,
+    f: &AuditFilter,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut q = audit_events::table.select(AuditRow::as_select()).into_boxed();
+    if let Some(v) = &f.resource_id {
+        q = q.filter(audit_events::resource_id.eq(v));
+    }
+    if let Some(v) = &f.actor_id {
+        q = q.filter(audit_events::actor_id.eq(v));
+    }
+    if let Some(v) = &f.action {
+        q = q.filter(audit_events::action.eq(v));
+    }
+    if let Some(v) = f.from {
+        q = q.filter(audit_events::occurred_at.ge(v));
+    }
+    if let Some(v) = f.to {
+        q = q.filter(audit_events::occurred_at.lt(v));
+    }
+    if let Some((t, id)) = after {
+        q = q.filter(
+            audit_events::occurred_at
+                .lt(t)
+                .or(audit_events::occurred_at.eq(t).and(audit_events::id.lt(id))),
+        );
+    }
+    q.order((audit_events::occurred_at.desc(), audit_events::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+}
+
+/// A staff member's access to one patient's records, for that patient's access log.
+#[derive(Debug, Clone, Queryable)]
+pub struct AccessRow {
+    pub id: String,
+    pub occurred_at: NaiveDateTime,
+    pub actor_role: Option<String>,
+    pub display_name: Option<String>,
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+}
+
+/// Successful accesses by anyone other than the patient themself, newest first.
+pub fn access_log(
+    conn: &mut DbConn,
+    patient_id: &str,
+    own_user_id: &str,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<AccessRow>> {
+    let mut q = audit_events::table
+        .left_join(users::table.on(users::id.nullable().eq(audit_events::actor_id)))
+        .filter(audit_events::patient_id.eq(patient_id))
+        .filter(audit_events::outcome.eq("success"))
+        .filter(audit_events::actor_id.ne(own_user_id))
+        .select((
+            audit_events::id,
+            audit_events::occurred_at,
+            audit_events::actor_role,
+            users::display_name.nullable(),
+            audit_events::action,
+            audit_events::resource_type,
+            audit_events::resource_id,
+        ))
+        .into_boxed();
+    if let Some((t, id)) = after {
+        q = q.filter(
+            audit_events::occurred_at
+                .lt(t)
+                .or(audit_events::occurred_at.eq(t).and(audit_events::id.lt(id))),
+        );
+    }
+    q.order((audit_events::occurred_at.desc(), audit_events::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+}

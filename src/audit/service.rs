@@ -1,0 +1,101 @@
+//! Reading the audit trail: the admin view and the patient's own access log.
+
+use chrono::NaiveDateTime;
+
+use super::api::{AccessLogEntry, AccessLogQuery, AuditEventResponse, AuditQuery};
+use super::repo::{self, AuditFilter};
+use super::{AuditEvent, Outcome};
+use crate::access::{Audited, Caller};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::pagination::{self, CursorCodec, Page};
+
+type Key = (NaiveDateTime, String);
+
+pub fn list(
+    conn: &mut DbConn,
+    caller: &Caller,
+    q: &AuditQuery,
+    codec: &CursorCodec,
+) -> Result<Audited<Page<AuditEventResponse>>, ApiError> {
+    caller.actor.require_admin()?;
+    let filter = AuditFilter {
+        resource_id: q.resource_id.clone(),
+        actor_id: q.actor_id.clone(),
+        action: q.action.clone(),
+        from: q.from.map(|t| t.naive_utc()),
+        to: q.to.map(|t| t.naive_utc()),
+    };
+    let query_key = format!(
+        "audit|{:?}",
+        (
+            &filter.resource_id,
+            &filter.actor_id,
+            &filter.action,
+            filter.from,
+            filter.to
+        )
+    );
+    let after: Option<Key> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
+    let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
+    let rows = repo::list(conn, &filter, after, limit)?;
+    let page = pagination::finish_page(
+        rows,
+        limit,
+        codec,
+        &query_key,
+        |r| serde_json::json!((r.occurred_at, &r.id)),
+        AuditEventResponse::from,
+    );
+    // The trail names patients; reading it is itself an audited access.
+    let event = AuditEvent {
+        resource_id: None,
+        ..AuditEvent::new("audit.read", "audit_event", "")
+    };
+    Ok(Audited::new(page, vec![event]))
+}
+
+/// Who at the clinic read or changed the caller's records, newest first. Patients only.
+pub fn access_log(
+    conn: &mut DbConn,
+    caller: &Caller,
+    q: &AccessLogQuery,
+    codec: &CursorCodec,
+) -> Result<Audited<Page<AccessLogEntry>>, ApiError> {
+    if caller.actor.is_staff() {
+        return Err(ApiError::Forbidden(
+            "the access log is a patient's view of their own records".into(),
+        ));
+    }
+    let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
+    let Some(patient_id) = caller.actor.patient_id else {
+        return Ok(Audited::new(
+            Page {
+                items: Vec::new(),
+                next_cursor: None,
+            },
+            Vec::new(),
+        ));
+    };
+    let query_key = format!("access-log|{patient_id}");
+    let after: Option<Key> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
+    let rows = repo::access_log(
+        conn,
+        &patient_id.to_string(),
+        &caller.actor.user_id.to_string(),
+        after,
+        limit,
+    )?;
+    let page = pagination::finish_page(
+        rows,
+        limit,
+        codec,
+        &query_key,
+        |r| serde_json::json!((r.occurred_at, &r.id)),
+        AccessLogEntry::from,
+    );
+    let event = AuditEvent::new("access_log.read", "patient", patient_id)
+        .patient(patient_id)
+        .outcome(Outcome::Success);
+    Ok(Audited::new(page, vec![event]))
+}

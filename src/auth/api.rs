@@ -1,0 +1,150 @@
+//! Request and response bodies of the auth and user routes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::domain::Role;
+use super::repo::UserRow;
+use crate::clock;
+
+/// Patient self-registration.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"email": "ana.lopez@example.org", "password": "a long unique passphrase", "display_name": "Ana López"}))]
+pub struct RegisterRequest {
+    /// Sign-in email; compared case-insensitively.
+    #[validate(custom(function = "crate::validation::email_address"))]
+    #[schema(example = "ana.lopez@example.org", max_length = 254)]
+    pub email: String,
+    /// At least 12 characters; not your email; not a common password.
+    #[schema(min_length = 12, max_length = 128, example = "a long unique passphrase")]
+    pub password: String,
+    /// Name shown to clinic staff; defaults to the email.
+    #[validate(length(min = 1, max = 100), custom(function = "crate::validation::single_line"))]
+    #[schema(min_length = 1, max_length = 100, example = "Ana López")]
+    pub display_name: Option<String>,
+}
+
+/// Email and password sign-in.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"email": "ana.lopez@example.org", "password": "a long unique passphrase"}))]
+pub struct TokenRequest {
+    #[validate(length(min = 1, max = 254))]
+    #[schema(example = "ana.lopez@example.org")]
+    pub email: String,
+    #[validate(length(min = 1, max = 1024))]
+    #[schema(example = "a long unique passphrase")]
+    pub password: String,
+}
+
+/// A bearer token.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMTkyIn0.sig", "token_type": "Bearer", "expires_in": 3600}))]
+pub struct TokenResponse {
+    /// JWT to send as `Authorization: Bearer <token>`.
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the token expires.
+    #[schema(example = 3600)]
+    pub expires_in: i64,
+}
+
+/// A user account as administrators see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    #[schema(example = "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f10")]
+    pub id: Uuid,
+    #[schema(example = "dr.reyes@clinic.example.org")]
+    pub email: String,
+    pub role: Role,
+    #[schema(example = "Dr. Marta Reyes")]
+    pub display_name: String,
+    /// A disabled user's tokens stop working at once.
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for UserResponse {
+    fn from(r: UserRow) -> Self {
+        Self {
+            id: Uuid::parse_str(&r.id).unwrap_or_default(),
+            email: r.email,
+            role: Role::parse(&r.role).unwrap_or(Role::Patient),
+            display_name: r.display_name,
+            disabled: r.disabled,
+            created_at: clock::utc(r.created_at),
+            updated_at: clock::utc(r.updated_at),
+        }
+    }
+}
+
+/// The new account and a token, so the app can continue straight away.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegisterResponse {
+    pub user: MeResponse,
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    #[schema(example = 3600)]
+    pub expires_in: i64,
+}
+
+/// The signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f10", "email": "ana.lopez@example.org", "role": "patient", "display_name": "Ana López", "patient_id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f99"}))]
+pub struct MeResponse {
+    pub id: Uuid,
+    pub email: String,
+    pub role: Role,
+    pub display_name: String,
+    /// The caller's own patient profile, once created (patients only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patient_id: Option<Uuid>,
+}
+
+/// A staff account created by an administrator.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"email": "dr.reyes@clinic.example.org", "password": "another long passphrase", "role": "clinician", "display_name": "Dr. Marta Reyes"}))]
+pub struct CreateUserRequest {
+    #[validate(custom(function = "crate::validation::email_address"))]
+    #[schema(example = "dr.reyes@clinic.example.org")]
+    pub email: String,
+    #[schema(min_length = 12, max_length = 128)]
+    pub password: String,
+    /// `clinician` or `admin` (patients register themselves).
+    pub role: Role,
+    #[validate(length(min = 1, max = 100), custom(function = "crate::validation::single_line"))]
+    #[schema(example = "Dr. Marta Reyes", min_length = 1, max_length = 100)]
+    pub display_name: String,
+}
+
+/// Changes to an account; absent fields stay as they are.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"disabled": true}))]
+pub struct UpdateUserRequest {
+    pub role: Option<Role>,
+    #[validate(length(min = 1, max = 100), custom(function = "crate::validation::single_line"))]
+    #[schema(min_length = 1, max_length = 100)]
+    pub display_name: Option<String>,
+    /// Disabling refuses the user's tokens from the next request on.
+    pub disabled: Option<bool>,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// Only users with this role.
+    pub role: Option<Role>,
+    /// Page size, 1–100 (default 20).
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    #[validate(length(max = 512))]
+    pub cursor: Option<String>,
+}

@@ -1,0 +1,151 @@
+//! HTTP handlers of `/api/v1/auth` and `/api/v1/users`.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, patch, post, web};
+use uuid::Uuid;
+
+use super::api::{
+    CreateUserRequest, MeResponse, RegisterRequest, RegisterResponse, TokenRequest, TokenResponse, UpdateUserRequest,
+    UserListQuery, UserResponse,
+};
+use super::service;
+use crate::access::Authenticated;
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ValidatedJson, ValidatedQuery};
+use crate::pagination::Page;
+use crate::request_context::RequestMeta;
+
+/// Register a patient account.
+///
+/// Creates a user with role `patient` and returns a token. Turned off when the clinic sets
+/// `ALLOW_PATIENT_SIGNUP=false`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created; signed in", body = RegisterResponse),
+        (status = 403, description = "Self-registration is turned off", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An account with this email exists", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    ValidatedJson(body): ValidatedJson<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let res = service::register(&state, meta, body).await?;
+    Ok(HttpResponse::Created().json(res))
+}
+
+/// Sign in with email and password.
+///
+/// The same 401 answers an unknown email, a wrong password and a disabled account. After 5
+/// failures for one account (or 50 from one address) within 15 minutes: 429 with `Retry-After`.
+#[utoipa::path(
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json",
+         example = json!({"type": "/problems/invalid-credentials", "title": "Invalid email or password", "status": 401,
+                          "detail": "the email or password is wrong", "instance": "/api/v1/auth/token"})),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds until sign-in is allowed again"))),
+    )
+)]
+#[post("/token")]
+pub async fn create_token(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    ValidatedJson(body): ValidatedJson<TokenRequest>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::login(&state, meta, body).await?))
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The caller", body = MeResponse))
+)]
+#[get("/me")]
+pub async fn get_current_user(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::me(&state, auth).await?))
+}
+
+/// Create a staff account (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = CreateUserRequest,
+    responses(
+        (status = 201, description = "Account created", body = UserResponse,
+         headers(("Location" = String, description = "URL of the new user"))),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "An account with this email exists", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ValidatedJson(body): ValidatedJson<CreateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = service::create_user(&state, auth, body).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/users/{}", user.id)))
+        .json(user))
+}
+
+/// List accounts (admin), ordered by email.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(UserListQuery),
+    responses(
+        (status = 200, description = "One page of users", body = Page<UserResponse>),
+        (status = 400, description = "Invalid cursor", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ValidatedQuery(q): ValidatedQuery<UserListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let codec = state.cursors.clone();
+    let page = state
+        .query(auth, move |conn, caller| service::list_users(conn, caller, &q, &codec))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// Change a user's role, name or disabled flag (admin).
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    responses(
+        (status = 200, description = "Updated", body = UserResponse),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would leave no enabled administrator, or lock yourself out", body = Problem,
+         content_type = "application/problem+json"),
+    )
+)]
+#[patch("/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+    ValidatedJson(body): ValidatedJson<UpdateUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let user = state
+        .write(auth, move |conn, caller| service::update_user(conn, caller, id, body))
+        .await?;
+    Ok(HttpResponse::Ok().json(user))
+}

@@ -1,0 +1,34 @@
+//! Accounts, passwords, bearer tokens and roles.
+//!
+//! Patients register themselves; administrators create staff accounts. Tokens are HS256 JWTs
+//! issued here, or (optionally) tokens from the clinic's identity provider. Every request loads
+//! the user row, so a disabled account or a changed role takes effect at once.
+
+pub mod api;
+pub mod domain;
+pub mod handlers;
+pub mod password;
+pub mod repo;
+pub mod service;
+pub mod token;
+
+pub use domain::{Actor, Role};
+pub use token::{Identity, TokenService};
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope("/api/v1/auth")
+            .service(handlers::register)
+            .service(handlers::create_token)
+            .service(handlers::get_current_user),
+    )
+    .service(
+        scope("/api/v1/users")
+            .service(handlers::create_user)
+            .service(handlers::list_users)
+            .service(handlers::update_user),
+    );
+}

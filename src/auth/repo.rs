@@ -1,0 +1,151 @@
+//! Users and login failures in the database.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::schema::{login_failures, patients, users};
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub role: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub external_subject: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUserRow<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub password_hash: Option<&'a str>,
+    pub role: &'a str,
+    pub display_name: &'a str,
+    pub disabled: bool,
+    pub external_subject: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub role: Option<String>,
+    pub display_name: Option<String>,
+    pub disabled: Option<bool>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+pub fn insert(conn: &mut DbConn, row: &NewUserRow<'_>) -> QueryResult<()> {
+    diesel::insert_into(users::table).values(row).execute(conn).map(|_| ())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_external_subject(conn: &mut DbConn, subject: &str) -> QueryResult<Option<UserRow>> {
+    users::table
+        .filter(users::external_subject.eq(subject))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// What every authenticated request needs: role, name, disabled, and the own patient profile.
+pub type ActorRow = (String, String, String, bool, Option<String>);
+
+pub fn actor(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<ActorRow>> {
+    users::table
+        .left_join(patients::table.on(patients::user_id.eq(users::id.nullable())))
+        .filter(users::id.eq(user_id))
+        .select((
+            users::id,
+            users::role,
+            users::display_name,
+            users::disabled,
+            patients::id.nullable(),
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> QueryResult<usize> {
+    diesel::update(users::table.find(id)).set(changes).execute(conn)
+}
+
+/// Users ordered by email; `after` is the last email of the previous page.
+pub fn list(conn: &mut DbConn, role: Option<&str>, after: Option<&str>, limit: i64) -> QueryResult<Vec<UserRow>> {
+    let mut q = users::table.select(UserRow::as_select()).into_boxed();
+    if let Some(r) = role {
+        q = q.filter(users::role.eq(r));
+    }
+    if let Some(a) = after {
+        q = q.filter(users::email.gt(a));
+    }
+    q.order(users::email.asc()).limit(limit + 1).load(conn)
+}
+
+pub fn count_enabled_admins(conn: &mut DbConn) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)
+}
+
+/// Failures under `key` since `since`, and the oldest of them.
+pub fn recent_failures(
+    conn: &mut DbConn,
+    key: &str,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    login_failures::table
+        .filter(login_failures::key.eq(key))
+        .filter(login_failures::failed_at.gt(since))
+        .select((diesel::dsl::count_star(), diesel::dsl::min(login_failures::failed_at)))
+        .first(conn)
+}
+
+pub fn record_failure(conn: &mut DbConn, key: &str, at: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::id.eq(uuid::Uuid::now_v7().to_string()),
+            login_failures::key.eq(key),
+            login_failures::failed_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn clear_failures(conn: &mut DbConn, key: &str) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::key.eq(key)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Old failures no longer count towards any limit.
+pub fn prune_failures(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::failed_at.le(before)))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,491 @@
+//! Account use-cases: registration, sign-in with lockout, the caller's identity, user admin.
+
+use std::time::Duration;
+
+use actix_web::web;
+use chrono::NaiveDateTime;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::api::{
+    CreateUserRequest, MeResponse, RegisterRequest, RegisterResponse, TokenRequest, TokenResponse, UpdateUserRequest,
+    UserListQuery, UserResponse,
+};
+use super::domain::{Actor, Role, normalize_email};
+use super::password;
+use super::repo::{self, NewUserRow, UserChanges, UserRow};
+use super::token::Identity;
+use crate::access::{Authenticated, Caller};
+use crate::app::AppState;
+use crate::audit::{self, AuditEvent, Origin, Outcome};
+use crate::clock;
+use crate::db::{self, DbConn};
+use crate::error::ApiError;
+use crate::pagination::{self, Page};
+use crate::request_context::RequestMeta;
+
+/// Failed sign-ins allowed per account, and per client address, within [`LOCKOUT_WINDOW`].
+/// The address limit is higher because a clinic's staff may share one address.
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
+pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// Loads the caller for a verified token. Unknown or disabled users are refused; the role in
+/// the database is authoritative for local users (a demotion applies at once).
+pub fn load_actor(conn: &mut DbConn, identity: &Identity) -> Result<Actor, ApiError> {
+    let user_id = match identity {
+        Identity::Local { user_id } => user_id.to_string(),
+        Identity::External {
+            subject,
+            role,
+            email,
+            name,
+        } => provision_external(conn, subject, *role, email.as_deref(), name.as_deref())?,
+    };
+    let (id, role, display_name, disabled, patient_id) =
+        repo::actor(conn, &user_id)?.ok_or(ApiError::Unauthenticated)?;
+    if disabled {
+        return Err(ApiError::Unauthenticated);
+    }
+    Ok(Actor {
+        user_id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
+        role: Role::parse(&role).ok_or(ApiError::Unauthenticated)?,
+        display_name,
+        patient_id: patient_id.and_then(|p| Uuid::parse_str(&p).ok()),
+    })
+}
+
+/// Maps an identity-provider user to a local user, creating it on first sight. The provider's
+/// role claim is authoritative for its users.
+fn provision_external(
+    conn: &mut DbConn,
+    subject: &str,
+    role: Role,
+    email: Option<&str>,
+    name: Option<&str>,
+) -> Result<String, ApiError> {
+    if let Some(user) = repo::find_by_external_subject(conn, subject)? {
+        if user.role != role.as_str() && !user.disabled {
+            let changes = UserChanges {
+                role: Some(role.as_str().into()),
+                updated_at: Some(clock::now()),
+                ..Default::default()
+            };
+            repo::update(conn, &user.id, &changes)?;
+        }
+        return Ok(user.id);
+    }
+    let id = Uuid::now_v7().to_string();
+    let placeholder = format!("{}@external.invalid", &hex(&Sha256::digest(subject.as_bytes()))[..24]);
+    // Never link to an existing local account by email: the provider's claim is not proof of it.
+    let email = email
+        .map(normalize_email)
+        .filter(|e| e.contains('@') && e.len() <= 254)
+        .filter(|e| matches!(repo::find_by_email(conn, e), Ok(None)))
+        .unwrap_or(placeholder);
+    let display = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&email)
+        .chars()
+        .take(100)
+        .collect::<String>();
+    let now = clock::now();
+    repo::insert(
+        conn,
+        &NewUserRow {
+            id: &id,
+            email: &email,
+            password_hash: None,
+            role: role.as_str(),
+            display_name: &display,
+            disabled: false,
+            external_subject: Some(subject),
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    Ok(id)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Argon2 runs on the blocking pool, a few at a time (each takes 19 MiB).
+async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    let _permit = state.hashing.acquire().await.map_err(ApiError::internal)?;
+    web::block(move || password::hash(&password))
+        .await?
+        .map_err(ApiError::Internal)
+}
+
+async fn verify_password(state: &AppState, password: String, phc: String) -> Result<bool, ApiError> {
+    let _permit = state.hashing.acquire().await.map_err(ApiError::internal)?;
+    Ok(web::block(move || password::verify(&password, &phc)).await?)
+}
+
+fn check_password_policy(password: &str, email: &str) -> Result<(), ApiError> {
+    let issues = password::check_policy(password, email, "password");
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(issues))
+    }
+}
+
+fn token_response(state: &AppState, user_id: Uuid, role: Role) -> Result<TokenResponse, ApiError> {
+    let t = state.tokens.issue(user_id, role)?;
+    Ok(TokenResponse {
+        access_token: t.access_token,
+        token_type: "Bearer",
+        expires_in: t.expires_in,
+    })
+}
+
+fn actor_from_row(row: &UserRow) -> Actor {
+    Actor {
+        user_id: Uuid::parse_str(&row.id).unwrap_or_default(),
+        role: Role::parse(&row.role).unwrap_or(Role::Patient),
+        display_name: row.display_name.clone(),
+        patient_id: None,
+    }
+}
+
+/// Self-registration of a patient account.
+pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest) -> Result<RegisterResponse, ApiError> {
+    if !state.settings.allow_patient_signup {
+        return Err(ApiError::Forbidden(
+            "patient self-registration is turned off at this clinic".into(),
+        ));
+    }
+    let email = normalize_email(&req.email);
+    check_password_policy(&req.password, &email)?;
+    let hash = hash_password(state, req.password).await?;
+    let display_name = req
+        .display_name
+        .map(|d| d.trim().to_owned())
+        .unwrap_or_else(|| email.clone());
+    let id = Uuid::now_v7();
+    let row = db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            if repo::find_by_email(conn, &email)?.is_some() {
+                return Err(ApiError::conflict("an account with this email already exists"));
+            }
+            let now = clock::now();
+            let id_s = id.to_string();
+            repo::insert(
+                conn,
+                &NewUserRow {
+                    id: &id_s,
+                    email: &email,
+                    password_hash: Some(&hash),
+                    role: Role::Patient.as_str(),
+                    display_name: &display_name,
+                    disabled: false,
+                    external_subject: None,
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            let row = repo::find(conn, &id_s)?.ok_or(ApiError::NotFound("user"))?;
+            let actor = actor_from_row(&row);
+            audit::record(
+                conn,
+                Origin {
+                    actor: Some(&actor),
+                    meta: &meta,
+                },
+                &[AuditEvent::new("user.register", "user", id)],
+            )?;
+            Ok(row)
+        })
+    })
+    .await?;
+    let token = token_response(state, id, Role::Patient)?;
+    Ok(RegisterResponse {
+        user: MeResponse {
+            id,
+            email: row.email,
+            role: Role::Patient,
+            display_name: row.display_name,
+            patient_id: None,
+        },
+        access_token: token.access_token,
+        token_type: token.token_type,
+        expires_in: token.expires_in,
+    })
+}
+
+/// Why sign-in stopped before the password was checked.
+fn lockout(conn: &mut DbConn, keys: &[(&str, i64)], now: NaiveDateTime) -> Result<Option<u64>, ApiError> {
+    let window = chrono::Duration::from_std(LOCKOUT_WINDOW).map_err(ApiError::internal)?;
+    for (key, max) in keys {
+        let (count, oldest) = repo::recent_failures(conn, key, now - window)?;
+        if count >= *max {
+            let until = oldest.map(|o| o + window).unwrap_or(now + window);
+            return Ok(Some((until - now).num_seconds().max(1) as u64));
+        }
+    }
+    Ok(None)
+}
+
+/// Email and password sign-in. One 401 for unknown email, wrong password and disabled account,
+/// with the same work done in each case; 429 with `Retry-After` after repeated failures.
+pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Result<TokenResponse, ApiError> {
+    let email = normalize_email(&req.email);
+    let account_key = format!("acct:{}", &hex(&Sha256::digest(email.as_bytes()))[..32]);
+    let address_key = meta.client_addr.as_ref().map(|a| format!("addr:{a}"));
+
+    let (keys_a, meta_a) = ((account_key.clone(), address_key.clone()), meta.clone());
+    let user = db::run(&state.pool, move |conn| {
+        let mut keys = vec![(keys_a.0.as_str(), MAX_FAILURES_PER_ACCOUNT)];
+        if let Some(a) = &keys_a.1 {
+            keys.push((a.as_str(), MAX_FAILURES_PER_ADDRESS));
+        }
+        if let Some(retry_after_secs) = lockout(conn, &keys, clock::now())? {
+            let event = AuditEvent {
+                resource_id: None,
+                ..AuditEvent::new("auth.login_blocked", "user", "")
+            }
+            .outcome(Outcome::Denied);
+            audit::record(
+                conn,
+                Origin {
+                    actor: None,
+                    meta: &meta_a,
+                },
+                &[event],
+            )?;
+            return Err(ApiError::TooManyRequests { retry_after_secs });
+        }
+        Ok(repo::find_by_email(conn, &email)?)
+    })
+    .await?;
+
+    let phc = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| password::dummy_hash().to_owned());
+    let password_ok = verify_password(state, req.password, phc).await?;
+    let accepted = password_ok && user.as_ref().is_some_and(|u| !u.disabled && u.password_hash.is_some());
+
+    let user_for_tx = user.clone();
+    db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let now = clock::now();
+            match (&user_for_tx, accepted) {
+                (Some(u), true) => {
+                    repo::clear_failures(conn, &account_key)?;
+                    let actor = actor_from_row(u);
+                    audit::record(
+                        conn,
+                        Origin {
+                            actor: Some(&actor),
+                            meta: &meta,
+                        },
+                        &[AuditEvent::new("auth.login", "user", &u.id)],
+                    )
+                }
+                _ => {
+                    let window = chrono::Duration::from_std(LOCKOUT_WINDOW).map_err(ApiError::internal)?;
+                    repo::prune_failures(conn, now - window)?;
+                    repo::record_failure(conn, &account_key, now)?;
+                    if let Some(a) = &address_key {
+                        repo::record_failure(conn, a, now)?;
+                    }
+                    let mut event = AuditEvent::new("auth.login_failed", "user", "").outcome(Outcome::Failure);
+                    event.resource_id = user_for_tx.as_ref().map(|u| u.id.clone());
+                    audit::record(
+                        conn,
+                        Origin {
+                            actor: None,
+                            meta: &meta,
+                        },
+                        &[event],
+                    )
+                }
+            }
+            .map_err(ApiError::from)
+        })
+    })
+    .await?;
+
+    match user {
+        Some(u) if accepted => {
+            let actor = actor_from_row(&u);
+            token_response(state, actor.user_id, actor.role)
+        }
+        _ => Err(ApiError::InvalidCredentials),
+    }
+}
+
+/// The signed-in user.
+pub async fn me(state: &AppState, auth: Authenticated) -> Result<MeResponse, ApiError> {
+    state
+        .query(auth, move |conn, caller| {
+            let actor = caller.actor.clone();
+            let row = repo::find(conn, &actor.user_id.to_string())?.ok_or(ApiError::Unauthenticated)?;
+            Ok(MeResponse {
+                id: actor.user_id,
+                email: row.email,
+                role: actor.role,
+                display_name: actor.display_name,
+                patient_id: actor.patient_id,
+            })
+        })
+        .await
+}
+
+/// An administrator creates a clinician or admin account.
+pub async fn create_user(
+    state: &AppState,
+    auth: Authenticated,
+    req: CreateUserRequest,
+) -> Result<UserResponse, ApiError> {
+    // Check the caller before spending Argon2 time on their request.
+    let caller = state.query(auth, |_, caller| Ok(caller.clone())).await?;
+    caller.actor.require_admin()?;
+    if req.role == Role::Patient {
+        return Err(ApiError::invalid(
+            "role",
+            "invalid_value",
+            "staff accounts are clinician or admin; patients register themselves",
+        ));
+    }
+    let email = normalize_email(&req.email);
+    check_password_policy(&req.password, &email)?;
+    let hash = hash_password(state, req.password).await?;
+    db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            if repo::find_by_email(conn, &email)?.is_some() {
+                return Err(ApiError::conflict("an account with this email already exists"));
+            }
+            let id = create_account(conn, &email, &hash, req.role, req.display_name.trim())?;
+            audit::record(conn, caller.origin(), &[AuditEvent::new("user.create", "user", &id)])?;
+            Ok(repo::find(conn, &id)?.ok_or(ApiError::NotFound("user"))?.into())
+        })
+    })
+    .await
+}
+
+fn create_account(
+    conn: &mut DbConn,
+    email: &str,
+    hash: &str,
+    role: Role,
+    display_name: &str,
+) -> Result<String, ApiError> {
+    let id = Uuid::now_v7().to_string();
+    let now = clock::now();
+    repo::insert(
+        conn,
+        &NewUserRow {
+            id: &id,
+            email,
+            password_hash: Some(hash),
+            role: role.as_str(),
+            display_name,
+            disabled: false,
+            external_subject: None,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    Ok(id)
+}
+
+pub fn list_users(
+    conn: &mut DbConn,
+    caller: &Caller,
+    q: &UserListQuery,
+    codec: &pagination::CursorCodec,
+) -> Result<Page<UserResponse>, ApiError> {
+    caller.actor.require_admin()?;
+    let query_key = format!("users|role={}", q.role.map(Role::as_str).unwrap_or(""));
+    let after: Option<String> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
+    let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
+    let rows = repo::list(conn, q.role.map(Role::as_str), after.as_deref(), limit)?;
+    Ok(pagination::finish_page(
+        rows,
+        limit,
+        codec,
+        &query_key,
+        |r| serde_json::json!(r.email),
+        UserResponse::from,
+    ))
+}
+
+/// Role, name and disabled flag. An admin cannot lock themself out, and the last enabled admin
+/// stays an enabled admin.
+pub fn update_user(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: Uuid,
+    req: UpdateUserRequest,
+) -> Result<UserResponse, ApiError> {
+    caller.actor.require_admin()?;
+    let id_s = id.to_string();
+    let user = repo::find(conn, &id_s)?.ok_or(ApiError::NotFound("user"))?;
+    let demotes = req.role.is_some_and(|r| r != Role::Admin) || req.disabled == Some(true);
+    if demotes && user.role == "admin" && !user.disabled {
+        if id == caller.actor.user_id {
+            return Err(ApiError::conflict("you cannot disable or demote your own account"));
+        }
+        if repo::count_enabled_admins(conn)? <= 1 {
+            return Err(ApiError::conflict(
+                "the last enabled administrator cannot be disabled or demoted",
+            ));
+        }
+    }
+    let changes = UserChanges {
+        role: req.role.map(|r| r.as_str().to_owned()),
+        display_name: req.display_name.map(|d| d.trim().to_owned()),
+        disabled: req.disabled,
+        updated_at: Some(clock::now()),
+    };
+    repo::update(conn, &id_s, &changes)?;
+    audit::record(conn, caller.origin(), &[AuditEvent::new("user.update", "user", id)])?;
+    Ok(repo::find(conn, &id_s)?.ok_or(ApiError::NotFound("user"))?.into())
+}
+
+/// Creates a staff account from the command line or the bootstrap variables. Returns the new
+/// id, or `None` when `only_if_no_admin` and an enabled admin already exists.
+pub fn create_staff(
+    conn: &mut DbConn,
+    email: &str,
+    password: &str,
+    role: Role,
+    display_name: &str,
+    only_if_no_admin: bool,
+) -> Result<Option<Uuid>, ApiError> {
+    let email = normalize_email(email);
+    if !email.contains('@') {
+        return Err(ApiError::invalid("email", "email", "must be a valid email address"));
+    }
+    check_password_policy(password, &email)?;
+    let hash = password::hash(password).map_err(ApiError::Internal)?;
+    db::write_tx(conn, |conn| {
+        if only_if_no_admin && repo::count_enabled_admins(conn)? > 0 {
+            return Ok(None);
+        }
+        if repo::find_by_email(conn, &email)?.is_some() {
+            return Err(ApiError::conflict("an account with this email already exists"));
+        }
+        let id = create_account(conn, &email, &hash, role, display_name)?;
+        let meta = RequestMeta {
+            request_id: Some("command-line".into()),
+            client_addr: None,
+            user_agent: None,
+        };
+        audit::record(
+            conn,
+            Origin {
+                actor: None,
+                meta: &meta,
+            },
+            &[AuditEvent::new("user.create", "user", &id)],
+        )?;
+        Ok(Some(Uuid::parse_str(&id).map_err(ApiError::internal)?))
+    })
+}

@@ -1,0 +1,268 @@
+//! Bearer tokens: HS256 tokens this service issues, and optionally tokens from the clinic's
+//! identity provider verified with its public key (RS256, ES256 or EdDSA, chosen by the key).
+//!
+//! Validation is strict: the algorithm is pinned per key, issuer, audience and expiry are
+//! required (30 s leeway for clock skew). Every failure is the same 401 to the client.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::domain::Role;
+use crate::config::{ExternalIdp, JwtSettings};
+use crate::error::ApiError;
+
+const LEEWAY_SECS: u64 = 30;
+
+/// Claims of the tokens this service issues.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+    pub aud: String,
+    pub jti: String,
+}
+
+/// Who a valid token says the caller is. The user row is checked on every request afterwards.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// A user of this service.
+    Local { user_id: Uuid },
+    /// A user of the clinic's identity provider, keyed by `issuer|subject`.
+    External {
+        subject: String,
+        role: Role,
+        email: Option<String>,
+        name: Option<String>,
+    },
+}
+
+struct ExternalVerifier {
+    key: DecodingKey,
+    validation: Validation,
+    role_claim: String,
+}
+
+/// Keys and validation rules, built once at start.
+pub struct TokenService {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+    ttl_secs: i64,
+    external: Option<ExternalVerifier>,
+}
+
+/// An issued access token.
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: i64,
+}
+
+impl TokenService {
+    pub fn new(settings: &JwtSettings, secret: &[u8]) -> anyhow::Result<Self> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECS;
+        validation.set_issuer(&[&settings.issuer]);
+        validation.set_audience(&[&settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
+        let external = settings.external.as_ref().map(external_verifier).transpose()?;
+        Ok(Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            issuer: settings.issuer.clone(),
+            audience: settings.audience.clone(),
+            ttl_secs: settings.ttl.as_secs() as i64,
+            external,
+        })
+    }
+
+    pub fn issue(&self, user_id: Uuid, role: Role) -> Result<IssuedToken, ApiError> {
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            role: role.as_str().into(),
+            iat: now,
+            exp: now + self.ttl_secs,
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            jti: Uuid::new_v4().to_string(),
+        };
+        let access_token =
+            encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)?;
+        Ok(IssuedToken {
+            access_token,
+            expires_in: self.ttl_secs,
+        })
+    }
+
+    /// Verifies a bearer token. `alg: none`, a wrong key, issuer or audience, an expired token:
+    /// all `Unauthenticated`.
+    pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
+        let header = decode_header(token).map_err(|_| ApiError::Unauthenticated)?;
+        if header.alg == Algorithm::HS256 {
+            let data =
+                decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| ApiError::Unauthenticated)?;
+            let user_id = Uuid::parse_str(&data.claims.sub).map_err(|_| ApiError::Unauthenticated)?;
+            return Ok(Identity::Local { user_id });
+        }
+        let ext = self.external.as_ref().ok_or(ApiError::Unauthenticated)?;
+        let data = decode::<serde_json::Map<String, serde_json::Value>>(token, &ext.key, &ext.validation)
+            .map_err(|_| ApiError::Unauthenticated)?;
+        let claims = data.claims;
+        let text = |k: &str| claims.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        let (iss, sub) = (
+            text("iss").ok_or(ApiError::Unauthenticated)?,
+            text("sub").ok_or(ApiError::Unauthenticated)?,
+        );
+        let role = text(&ext.role_claim)
+            .as_deref()
+            .and_then(Role::parse)
+            .ok_or(ApiError::Unauthenticated)?;
+        if sub.is_empty() || sub.len() > 255 {
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok(Identity::External {
+            subject: format!("{iss}|{sub}"),
+            role,
+            email: text("email"),
+            name: text("name"),
+        })
+    }
+}
+
+/// The key type decides the one algorithm accepted with it.
+fn external_verifier(idp: &ExternalIdp) -> anyhow::Result<ExternalVerifier> {
+    let pem = idp.public_key_pem.as_bytes();
+    let (key, alg) = if let Ok(k) = DecodingKey::from_ed_pem(pem) {
+        (k, Algorithm::EdDSA)
+    } else if let Ok(k) = DecodingKey::from_ec_pem(pem) {
+        (k, Algorithm::ES256)
+    } else if let Ok(k) = DecodingKey::from_rsa_pem(pem) {
+        (k, Algorithm::RS256)
+    } else {
+        anyhow::bail!("JWT_EXTERNAL_PUBLIC_KEY: not an RSA, EC P-256 or Ed25519 public key in PEM form");
+    };
+    let mut validation = Validation::new(alg);
+    validation.leeway = LEEWAY_SECS;
+    validation.set_issuer(&[&idp.issuer]);
+    validation.set_audience(&[&idp.audience]);
+    validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
+    Ok(ExternalVerifier {
+        key,
+        validation,
+        role_claim: idp.role_claim.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const SECRET: &[u8] = b"unit-test-secret-unit-test-secret-0123";
+
+    fn settings() -> JwtSettings {
+        JwtSettings {
+            secret: String::new().into(),
+            issuer: "intake-api".into(),
+            audience: "intake-api".into(),
+            ttl: Duration::from_secs(600),
+            external: None,
+        }
+    }
+
+    fn forge(claims: &Claims, secret: &[u8]) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap()
+    }
+
+    fn claims(user: Uuid) -> Claims {
+        let now = chrono::Utc::now().timestamp();
+        Claims {
+            sub: user.to_string(),
+            role: "patient".into(),
+            iat: now,
+            exp: now + 600,
+            iss: "intake-api".into(),
+            aud: "intake-api".into(),
+            jti: "j".into(),
+        }
+    }
+
+    #[test]
+    fn issued_tokens_verify() {
+        let svc = TokenService::new(&settings(), SECRET).unwrap();
+        let user = Uuid::now_v7();
+        let t = svc.issue(user, Role::Clinician).unwrap();
+        assert_eq!(t.expires_in, 600);
+        assert_eq!(svc.verify(&t.access_token).unwrap(), Identity::Local { user_id: user });
+    }
+
+    #[test]
+    fn rejects_wrong_key_issuer_audience_expiry_and_alg_none() {
+        let svc = TokenService::new(&settings(), SECRET).unwrap();
+        let user = Uuid::now_v7();
+        let unauth = |t: &str| matches!(svc.verify(t), Err(ApiError::Unauthenticated));
+        assert!(unauth(&forge(&claims(user), b"another-secret-another-secret-0123456")));
+        assert!(unauth(&forge(
+            &Claims {
+                iss: "evil".into(),
+                ..claims(user)
+            },
+            SECRET
+        )));
+        assert!(unauth(&forge(
+            &Claims {
+                aud: "other".into(),
+                ..claims(user)
+            },
+            SECRET
+        )));
+        let past = chrono::Utc::now().timestamp() - 120;
+        assert!(unauth(&forge(
+            &Claims {
+                exp: past,
+                iat: past - 600,
+                ..claims(user)
+            },
+            SECRET
+        )));
+        // Inside the 30 s leeway an expired token still passes (clock skew).
+        let just = chrono::Utc::now().timestamp() - 10;
+        assert!(!unauth(&forge(
+            &Claims {
+                exp: just,
+                ..claims(user)
+            },
+            SECRET
+        )));
+
+        use base64::Engine;
+        let b64 = |v: &serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let none = format!(
+            "{}.{}.",
+            b64(&serde_json::json!({"alg": "none", "typ": "JWT"})),
+            b64(&serde_json::to_value(claims(user)).unwrap())
+        );
+        assert!(unauth(&none));
+        assert!(unauth("not.a.token"));
+        // An RS256 token when no external key is configured.
+        let rs = format!(
+            "{}.{}.sig",
+            b64(&serde_json::json!({"alg": "RS256"})),
+            b64(&serde_json::to_value(claims(user)).unwrap())
+        );
+        assert!(unauth(&rs));
+    }
+}

@@ -1,0 +1,16 @@
+//! Patient profiles: demographics, ownership, name search.
+
+pub mod api;
+pub mod handlers;
+pub mod repo;
+pub mod service;
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(
+        utoipa_actix_web::scope("/api/v1/patients")
+            .service(handlers::create_patient)
+            .service(handlers::list_patients)
+            .service(handlers::get_patient)
+            .service(handlers::update_patient),
+    );
+}

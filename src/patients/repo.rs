@@ -1,0 +1,112 @@
+//! Patient rows, their search tokens, and the optimistic-concurrency update.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::schema::{patient_name_tokens, patients};
+use crate::text;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = patients)]
+pub struct PatientRow {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub sort_name: String,
+    pub date_of_birth: NaiveDate,
+    pub sex_at_birth: String,
+    pub gender_identity: Option<String>,
+    pub preferred_language: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// JSON of [`crate::patients::api::Address`].
+    pub address: Option<String>,
+    /// JSON of [`crate::patients::api::EmergencyContact`].
+    pub emergency_contact: Option<String>,
+    pub created_by: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert(conn: &mut DbConn, row: &PatientRow) -> QueryResult<()> {
+    diesel::insert_into(patients::table).values(row).execute(conn)?;
+    replace_tokens(conn, &row.id, &row.given_name, &row.family_name)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
+    patients::table
+        .find(id)
+        .select(PatientRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes `row` only if the stored version is still `expected`; returns whether it did.
+pub fn update_if_version(conn: &mut DbConn, row: &PatientRow, expected: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        patients::table
+            .filter(patients::id.eq(&row.id))
+            .filter(patients::version.eq(expected)),
+    )
+    .set(row)
+    .execute(conn)?;
+    if n == 1 {
+        replace_tokens(conn, &row.id, &row.given_name, &row.family_name)?;
+    }
+    Ok(n == 1)
+}
+
+fn replace_tokens(conn: &mut DbConn, id: &str, given: &str, family: &str) -> QueryResult<()> {
+    diesel::delete(patient_name_tokens::table.filter(patient_name_tokens::patient_id.eq(id))).execute(conn)?;
+    let rows: Vec<_> = text::tokens(&format!("{given} {family}"))
+        .into_iter()
+        .map(|t| (patient_name_tokens::token.eq(t), patient_name_tokens::patient_id.eq(id)))
+        .collect();
+    if !rows.is_empty() {
+        crate::on_backend!(conn, c => diesel::insert_into(patient_name_tokens::table).values(&rows).execute(c))?;
+    }
+    Ok(())
+}
+
+/// Patients whose name has, for every query word, a word starting with it; ordered by
+/// `sort_name, id` after the cursor.
+pub fn search(
+    conn: &mut DbConn,
+    query_words: &[String],
+    after: Option<(String, String)>,
+    limit: i64,
+) -> QueryResult<Vec<PatientRow>> {
+    let mut q = patients::table.select(PatientRow::as_select()).into_boxed();
+    for word in query_words {
+        let (lo, hi) = word_range(word);
+        q = q.filter(patients::id.eq_any(ids_with_name_word(lo, hi)));
+    }
+    if let Some((name, id)) = after {
+        q = q.filter(
+            patients::sort_name
+                .gt(name.clone())
+                .or(patients::sort_name.eq(name).and(patients::id.gt(id))),
+        );
+    }
+    q.order((patients::sort_name.asc(), patients::id.asc()))
+        .limit(limit + 1)
+        .load(conn)
+}
+
+/// Ids of patients with a name word starting with `word` (also used by the intake worklist).
+#[diesel::dsl::auto_type(no_type_alias)]
+pub fn ids_with_name_word(word: String, upper: String) -> _ {
+    patient_name_tokens::table
+        .filter(patient_name_tokens::token.ge(word))
+        .filter(patient_name_tokens::token.lt(upper))
+        .select(patient_name_tokens::patient_id)
+}
+
+/// The `[word, upper)` range of tokens that start with `word`.
+pub fn word_range(word: &str) -> (String, String) {
+    let upper = text::prefix_upper_bound(word).unwrap_or_else(|| format!("{word}\u{10FFFF}"));
+    (word.to_owned(), upper)
+}

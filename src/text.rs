@@ -1,0 +1,79 @@
+//! Text folding for search: "José García-López" is found by "jose", "GARCIA" or "lop".
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Lower-case, accents removed, every run of non-alphanumerics collapsed to one space.
+pub fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.nfkd().filter(|c| !is_combining_mark(*c)) {
+        if c.is_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.extend(c.to_lowercase());
+        } else {
+            pending_space = true;
+        }
+    }
+    out
+}
+
+/// The searchable words of a name.
+pub fn tokens(s: &str) -> Vec<String> {
+    let mut words: Vec<String> = fold(s)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// The smallest string greater than every string starting with `prefix`, for index range scans
+/// (`token >= prefix AND token < upper`).
+pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Rejects control characters (NUL included) in single-line text fields.
+pub fn has_control_chars(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_accents_case_and_punctuation() {
+        assert_eq!(fold("José García-López"), "jose garcia lopez");
+        assert_eq!(fold("  ÅSA  o'Brien "), "asa o brien");
+        assert_eq!(fold("Ñuñez"), "nunez");
+        assert_eq!(tokens("José José García"), vec!["garcia", "jose"]);
+    }
+
+    #[test]
+    fn upper_bound_covers_the_prefix() {
+        assert_eq!(prefix_upper_bound("jos").as_deref(), Some("jot"));
+        assert!(prefix_upper_bound("jos").unwrap().as_str() > "jose zzz");
+        assert_eq!(prefix_upper_bound(""), None);
+    }
+
+    #[test]
+    fn control_characters_are_detected() {
+        assert!(has_control_chars("a\0b"));
+        assert!(has_control_chars("a\nb"));
+        assert!(!has_control_chars("María José"));
+    }
+}
