@@ -13,6 +13,7 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::db::DbUrl;
+use crate::screening::model::Cutoffs;
 
 /// Instruments known to this build (CLINICAL.md catalogue v1).
 pub const ALL_INSTRUMENTS: [&str; 11] = [
@@ -95,8 +96,8 @@ pub struct Settings {
     /// Bound on waiting for a connection, connecting, and each statement.
     pub db_timeout: Duration,
     pub max_body_bytes: usize,
-    pub bp_threshold_systolic: u16,
-    pub bp_threshold_diastolic: u16,
+    /// Scoring cut-offs and the blood-pressure threshold (recorded on every result).
+    pub cutoffs: Cutoffs,
     pub instruments_enabled: Vec<String>,
     pub rust_log: String,
     pub log_format: LogFormat,
@@ -289,8 +290,19 @@ impl Settings {
         let db_pool_size = r.number("DB_POOL_SIZE", 8u32, 1, 128);
         let db_timeout_ms = r.number("DB_TIMEOUT_MS", 3000u64, 100, 60_000);
         let max_body_bytes = r.number("MAX_BODY_BYTES", 1_048_576usize, 1024, 64 * 1_048_576);
-        let bp_threshold_systolic = r.number("BP_THRESHOLD_SYSTOLIC", 140u16, 90, 250);
-        let bp_threshold_diastolic = r.number("BP_THRESHOLD_DIASTOLIC", 90u16, 50, 150);
+        let defaults = Cutoffs::default();
+        let cutoffs = Cutoffs {
+            bp_systolic: r.number("BP_THRESHOLD_SYSTOLIC", defaults.bp_systolic, 90, 250),
+            bp_diastolic: r.number("BP_THRESHOLD_DIASTOLIC", defaults.bp_diastolic, 50, 150),
+            phq9_positive: r.number("CUTOFF_PHQ9", defaults.phq9_positive, 5, 20),
+            phq2_positive: r.number("CUTOFF_PHQ2", defaults.phq2_positive, 2, 3),
+            gad7_positive: r.number("CUTOFF_GAD7", defaults.gad7_positive, 5, 15),
+            gad2_positive: r.number("CUTOFF_GAD2", defaults.gad2_positive, 2, 3),
+            pc_ptsd5_positive: r.number("CUTOFF_PC_PTSD5", defaults.pc_ptsd5_positive, 3, 4),
+            pcl5_probable_ptsd: r.number("CUTOFF_PCL5", defaults.pcl5_probable_ptsd, 31, 33),
+            high_mme: r.number("CUTOFF_HIGH_MME", defaults.high_mme, 20, 200),
+            ..defaults
+        };
         let instruments_enabled = r.parse(
             "INSTRUMENTS_ENABLED",
             DEFAULT_INSTRUMENTS.iter().map(|s| (*s).to_owned()).collect(),
@@ -333,8 +345,7 @@ impl Settings {
             db_pool_size,
             db_timeout: Duration::from_millis(db_timeout_ms),
             max_body_bytes,
-            bp_threshold_systolic,
-            bp_threshold_diastolic,
+            cutoffs,
             instruments_enabled,
             rust_log,
             log_format,
@@ -468,7 +479,8 @@ mod tests {
         assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(s.jwt.ttl, Duration::from_secs(3600));
         assert_eq!(s.max_body_bytes, 1_048_576);
-        assert_eq!((s.bp_threshold_systolic, s.bp_threshold_diastolic), (140, 90));
+        assert_eq!((s.cutoffs.bp_systolic, s.cutoffs.bp_diastolic), (140, 90));
+        assert_eq!(s.cutoffs, Cutoffs::default());
         assert_eq!(s.instruments_enabled.len(), 9);
         assert!(!s.instruments_enabled.iter().any(|c| c == "dn4"));
         assert_eq!(s.log_format, LogFormat::Pretty);
@@ -483,6 +495,7 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
             ("INSTRUMENTS_ENABLED", "phq9,bdi2"),
             ("LOG_FORMAT", "xml"),
+            ("CUTOFF_PCL5", "40"),
         ])
         .unwrap_err();
         let named = vars_named(err);

@@ -94,6 +94,10 @@ pub enum ApiError {
     /// 404: no such resource, or not visible to the caller.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 404 for something that exists in this build but is switched off at this clinic (e.g. a
+    /// restricted instrument); the detail says why and how to enable it.
+    #[error("not enabled: {0}")]
+    NotEnabled(String),
     /// 405: the path exists, the method does not.
     #[error("method not allowed")]
     MethodNotAllowed(Vec<String>),
@@ -154,6 +158,7 @@ impl ApiError {
             ApiError::InvalidCredentials => ("/problems/invalid-credentials", "Invalid email or password"),
             ApiError::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("/problems/not-found", "Not found"),
+            ApiError::NotEnabled(_) => ("/problems/not-enabled", "Not enabled at this clinic"),
             ApiError::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("/problems/conflict", "Conflict"),
             ApiError::PreconditionFailed { .. } => ("/problems/stale-version", "Precondition failed"),
@@ -171,7 +176,9 @@ impl ApiError {
 
     fn detail(&self) -> Option<String> {
         Some(match self {
-            ApiError::BadRequest(d) | ApiError::Forbidden(d) | ApiError::Unprocessable(d) => d.clone(),
+            ApiError::BadRequest(d) | ApiError::Forbidden(d) | ApiError::Unprocessable(d) | ApiError::NotEnabled(d) => {
+                d.clone()
+            }
             ApiError::Unauthenticated => "a valid bearer token is required".into(),
             ApiError::InvalidCredentials => "the email or password is wrong".into(),
             ApiError::NotFound(what) => format!("{what} not found"),
@@ -239,7 +246,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthenticated | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::NotEnabled(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,

@@ -10,7 +10,7 @@
 //!   transaction, reads through the group-committing audit sink).
 //! * Features own their routes, types, rules and queries: `system` (health, readiness,
 //!   metrics), `auth` (accounts, tokens, roles), `patients` (profiles), `audit` (the trail and
-//!   the patient's access log).
+//!   the patient's access log), `screening` (instruments, scoring, safety triage; pure).
 //!
 //! Data flows one way: handler (extract, convert) → service (transaction, rules, audit) →
 //! repository (diesel) → database.
@@ -32,6 +32,7 @@ pub mod pagination;
 pub mod patients;
 pub mod request_context;
 pub mod schema;
+pub mod screening;
 pub mod system;
 pub mod telemetry;
 pub mod text;

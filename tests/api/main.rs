@@ -4,6 +4,7 @@ mod helpers;
 
 mod auth;
 mod errors;
+mod instruments;
 mod matrix;
 mod migrations;
 mod openapi;

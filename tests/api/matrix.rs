@@ -75,6 +75,7 @@ fn valid_body_for(method: &str, path: &str) -> Option<Value> {
         ("PATCH", "/api/v1/users/{id}") => json!({"display_name": "X"}),
         ("POST", "/api/v1/patients") => crate::helpers::profile("Ana", "López"),
         ("PATCH", "/api/v1/patients/{id}") => json!({"phone": "+1 555 010 0100"}),
+        ("POST", "/api/v1/instruments/{id}/score") => json!({"answers": {}}),
         ("GET" | "DELETE", _) => return None,
         other => panic!("add a valid body for {other:?} to the matrix"),
     };
