@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::extract::BodyLimit;
 use crate::openapi::{self, ApiDoc, RouteTable};
 use crate::pagination::CursorCodec;
-use crate::{audit, auth, patients, screening};
+use crate::{audit, auth, intake, patients, screening};
 use crate::{request_context, system};
 
 /// Shared state of one running service (one instance, shared by every worker).
@@ -67,7 +67,8 @@ pub fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .configure(auth::routes)
         .configure(patients::routes)
         .configure(audit::routes)
-        .configure(screening::routes);
+        .configure(screening::routes)
+        .configure(intake::routes);
 }
 
 /// The OpenAPI document exactly as served at `/api-docs/openapi.json`.

@@ -15,7 +15,7 @@ use crate::request_context;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid or missing field, named by its JSON path (e.g. `sections.demographics.weight_kg`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct FieldIssue {
     /// JSON path of the offending field, dot-separated, array indices as `[n]`.
     #[schema(example = "sections.demographics.weight_kg")]

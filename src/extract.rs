@@ -55,11 +55,20 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
                 }
                 body.extend_from_slice(&chunk);
             }
-            let value = parse_json::<T>(&body)?;
-            value
-                .validate()
-                .map_err(|e| ApiError::Validation(validation_issues(&e)))?;
-            Ok(ValidatedJson(value))
+            let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+                ApiError::BadRequest(format!("malformed JSON at line {}, column {}", e.line(), e.column()))
+            })?;
+            let (value, mut issues) = collect_errors::<T>(&json, "");
+            if let Some(v) = &value
+                && let Err(e) = v.validate()
+            {
+                issues.extend(validation_issues(&e));
+                issues.sort_by(|a, b| a.field.cmp(&b.field));
+            }
+            match value {
+                Some(v) if issues.is_empty() => Ok(ValidatedJson(v)),
+                _ => Err(ApiError::Validation(issues)),
+            }
         })
     }
 }
@@ -87,32 +96,116 @@ pub fn from_value<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, A
 
 /// As [`from_value`], reporting paths under `prefix` (e.g. `sections.pain`).
 pub fn from_value_at<T: DeserializeOwned>(value: &serde_json::Value, prefix: &str) -> Result<T, ApiError> {
-    let mut unknown = Vec::new();
-    let mut track = serde_path_to_error::Track::new();
-    let result = {
-        let mut on_ignored = |path: serde_ignored::Path<'_>| unknown.push(ignored_path(prefix, &path));
-        let de = serde_ignored::Deserializer::new(value, &mut on_ignored);
-        T::deserialize(serde_path_to_error::Deserializer::new(de, &mut track))
-    };
-    match result {
-        Ok(v) if unknown.is_empty() => Ok(v),
-        Ok(_) => Err(ApiError::Validation(
-            unknown
-                .into_iter()
-                .map(|f| FieldIssue::new(f, "unknown_field", "unknown field"))
-                .collect(),
-        )),
-        Err(e) => {
-            let path = join(prefix, &track.path().to_string());
-            let mut issues = vec![serde_issue(&path, &e.to_string())];
-            issues.extend(
-                unknown
-                    .into_iter()
-                    .map(|f| FieldIssue::new(f, "unknown_field", "unknown field")),
-            );
-            Err(ApiError::Validation(issues))
+    match collect_errors(value, prefix) {
+        (Some(v), issues) if issues.is_empty() => Ok(v),
+        (_, issues) => Err(ApiError::Validation(issues)),
+    }
+}
+
+/// Deserializes `value`, collecting every unknown field and every wrongly typed field rather
+/// than stopping at the first: a bad field is set to null (or removed) and deserialization
+/// retried. Returns the value when one could be built with the bad fields left out, and the
+/// issues found, sorted by path.
+pub fn collect_errors<T: DeserializeOwned>(value: &serde_json::Value, prefix: &str) -> (Option<T>, Vec<FieldIssue>) {
+    let mut work = value.clone();
+    let mut issues: Vec<FieldIssue> = Vec::new();
+    let mut unknown: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut built = None;
+    // Each round either succeeds or repairs one field; bounded for pathological input.
+    for _ in 0..128 {
+        let mut track = serde_path_to_error::Track::new();
+        let result = {
+            let mut on_ignored = |path: serde_ignored::Path<'_>| {
+                unknown.insert(ignored_path(prefix, &path));
+            };
+            let de = serde_ignored::Deserializer::new(&work, &mut on_ignored);
+            T::deserialize(serde_path_to_error::Deserializer::new(de, &mut track))
+        };
+        match result {
+            Ok(v) => {
+                built = Some(v);
+                break;
+            }
+            Err(e) => {
+                let track_path = track.path();
+                let path = join(prefix, &track_path.to_string());
+                let msg = e.to_string();
+                let seen = issues.iter().any(|i| i.field == path);
+                let missing = msg.starts_with("missing field");
+                if !seen {
+                    let issue = serde_issue(&path, &msg);
+                    if !issues.iter().any(|i| i.field == issue.field) {
+                        issues.push(issue);
+                    }
+                }
+                let segments: Vec<serde_path_to_error::Segment> = track_path.iter().cloned().collect();
+                if missing || !repair(&mut work, &segments) {
+                    break;
+                }
+            }
         }
     }
+    issues.extend(
+        unknown
+            .into_iter()
+            .map(|f| FieldIssue::new(f, "unknown_field", "unknown field")),
+    );
+    issues.sort_by(|a, b| a.field.cmp(&b.field));
+    (built, issues)
+}
+
+/// Nulls the value at `segments`, or removes it from its object when it is already null.
+/// Returns false when nothing more can be done.
+fn repair(root: &mut serde_json::Value, segments: &[serde_path_to_error::Segment]) -> bool {
+    use serde_path_to_error::Segment;
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    // An array element that cannot be fixed takes the whole array out (indices must not shift).
+    if matches!(last, Segment::Seq { .. }) && value_at(root, segments).is_some_and(|v| v.is_null()) {
+        return repair(root, parents);
+    }
+    let mut node = root;
+    for seg in parents {
+        node = match (seg, node) {
+            (Segment::Map { key }, serde_json::Value::Object(m)) => match m.get_mut(key) {
+                Some(n) => n,
+                None => return false,
+            },
+            (Segment::Seq { index }, serde_json::Value::Array(a)) => match a.get_mut(*index) {
+                Some(n) => n,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, node) {
+        (Segment::Map { key }, serde_json::Value::Object(m)) => match m.get_mut(key) {
+            Some(v) if !v.is_null() => {
+                *v = serde_json::Value::Null;
+                true
+            }
+            Some(_) => m.remove(key).is_some(),
+            None => false,
+        },
+        (Segment::Seq { index }, serde_json::Value::Array(a)) if *index < a.len() => {
+            a[*index] = serde_json::Value::Null;
+            true
+        }
+        _ => false,
+    }
+}
+
+fn value_at<'v>(
+    root: &'v serde_json::Value,
+    segments: &[serde_path_to_error::Segment],
+) -> Option<&'v serde_json::Value> {
+    use serde_path_to_error::Segment;
+    segments.iter().try_fold(root, |node, seg| match seg {
+        Segment::Map { key } => node.get(key),
+        Segment::Seq { index } => node.get(index),
+        _ => None,
+    })
 }
 
 fn join(prefix: &str, path: &str) -> String {
@@ -329,6 +422,31 @@ mod tests {
                 ("items[0].x".into(), "unknown_field".into())
             ]
         );
+    }
+
+    #[test]
+    fn every_type_error_is_named() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Many {
+            a: Option<u8>,
+            b: Option<bool>,
+            c: Option<Vec<u8>>,
+            d: Option<String>,
+        }
+        let v = serde_json::json!({"a": "x", "b": 3, "c": [1, "two", 3], "d": "ok", "e": 1});
+        let (built, issues) = collect_errors::<Many>(&v, "s");
+        let got: Vec<(String, String)> = issues.into_iter().map(|i| (i.field, i.code)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("s.a".into(), "invalid_type".into()),
+                ("s.b".into(), "invalid_type".into()),
+                ("s.c[1]".into(), "invalid_type".into()),
+                ("s.e".into(), "unknown_field".into()),
+            ]
+        );
+        assert!(built.is_some_and(|m| m.d.as_deref() == Some("ok")));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!   transaction, reads through the group-committing audit sink).
 //! * Features own their routes, types, rules and queries: `system` (health, readiness,
 //!   metrics), `auth` (accounts, tokens, roles), `patients` (profiles), `audit` (the trail and
-//!   the patient's access log), `screening` (instruments, scoring, safety triage; pure).
+//!   the patient's access log), `screening` (instruments, scoring, safety triage; pure), `intake` (the intake
+//!   document, drafts, submit).
 //!
 //! Data flows one way: handler (extract, convert) → service (transaction, rules, audit) →
 //! repository (diesel) → database.
@@ -27,6 +28,8 @@ pub mod db;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod idempotency;
+pub mod intake;
 pub mod openapi;
 pub mod pagination;
 pub mod patients;

@@ -33,6 +33,7 @@ the server never declines a patient. Errors are RFC 9457 problem+json.",
         (name = "auth", description = "Registration, sign-in and the current user"),
         (name = "users", description = "Staff accounts (administrators)"),
         (name = "patients", description = "Patient profiles and the patient's own access log"),
+        (name = "intakes", description = "Intake documents: drafts, sections, submit, consent"),
         (name = "instruments", description = "Screening questionnaires (public catalogue) and score previews"),
         (name = "audit", description = "The audit trail of every access to patient data (administrators)"),
     )
@@ -176,7 +177,13 @@ fn add_ref(op: &mut Operation, status: &str) {
 }
 
 /// Operations that never touch the database, so they cannot answer 503.
-const NO_DATABASE: [&str; 4] = ["get_health", "get_metrics", "list_instruments", "get_instrument"];
+const NO_DATABASE: [&str; 5] = [
+    "get_health",
+    "get_metrics",
+    "list_instruments",
+    "get_instrument",
+    "get_current_consent",
+];
 /// Adds the shared problem responses and the error responses each operation can produce.
 pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let components = api.components.get_or_insert_with(Default::default);

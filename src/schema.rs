@@ -69,6 +69,91 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(patient_name_tokens -> patients (patient_id));
+diesel::table! {
+    intakes (id) {
+        id -> Text,
+        patient_id -> Text,
+        status -> Text,
+        version -> BigInt,
+        sections -> Text,
+        created_by -> Text,
+        created_on_behalf -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        submitted_at -> Nullable<Timestamp>,
+        submission_count -> Integer,
+        assigned_to -> Nullable<Text>,
+        top_severity -> Nullable<Integer>,
+        eligibility -> Nullable<Text>,
+        pain_types -> Nullable<Text>,
+        flag_codes -> Nullable<Text>,
+        phq9_total -> Nullable<Integer>,
+        gad7_total -> Nullable<Integer>,
+        pain_average -> Nullable<Integer>,
+        fm_result -> Nullable<Text>,
+        crps_result -> Nullable<Text>,
+        review_note -> Nullable<Text>,
+        exam -> Nullable<Text>,
+    }
+}
 
-diesel::allow_tables_to_appear_in_same_query!(audit_events, users, login_failures, patients, patient_name_tokens);
+diesel::table! {
+    intake_pain_types (pain_type, intake_id) {
+        pain_type -> Text,
+        intake_id -> Text,
+    }
+}
+
+diesel::table! {
+    intake_flags (code, intake_id) {
+        code -> Text,
+        intake_id -> Text,
+        severity -> Integer,
+    }
+}
+
+diesel::table! {
+    intake_submissions (id) {
+        id -> Text,
+        intake_id -> Text,
+        seq -> Integer,
+        submitted_at -> Timestamp,
+        submitted_by -> Text,
+        sections -> Text,
+        scores -> Text,
+        assessment -> Text,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        body -> Text,
+        location -> Nullable<Text>,
+        etag -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(patient_name_tokens -> patients (patient_id));
+diesel::joinable!(intakes -> patients (patient_id));
+diesel::joinable!(intake_pain_types -> intakes (intake_id));
+diesel::joinable!(intake_flags -> intakes (intake_id));
+diesel::joinable!(intake_submissions -> intakes (intake_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
+    users,
+    login_failures,
+    patients,
+    patient_name_tokens,
+    intakes,
+    intake_pain_types,
+    intake_flags,
+    intake_submissions,
+    idempotency_keys,
+);

@@ -46,6 +46,8 @@ pub enum Check {
     StimulantUse,
     SeizureDisorder,
     KetamineAllergy,
+    /// Nobody adult to take the patient home (every clinic requires one).
+    NoAdultEscort,
 }
 
 struct Rule {
@@ -137,6 +139,12 @@ fn rule(check: Check) -> Rule {
             Urgent,
             Source::L,
             "Ketamine or esketamine allergy reported",
+        ),
+        NoAdultEscort => (
+            "no_adult_escort",
+            Warning,
+            Source::P,
+            "No adult escort named to take the patient home after the infusion",
         ),
     };
     Rule {

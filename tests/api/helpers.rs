@@ -300,3 +300,38 @@ macro_rules! on_both_backends {
         }
     )+};
 }
+
+/// A fixture from `tests/fixtures/` (profile, sections, expected results).
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))).unwrap()
+}
+
+impl<S, B> TestApp<S>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    /// A patient (account + profile from the fixture) with a draft holding the fixture's sections:
+    /// (patient token, intake id, etag).
+    pub async fn fixture_draft(&self, name: &str, email: &str) -> (String, String, String) {
+        let f = fixture(name);
+        let (_, token) = self.patient_account(email).await;
+        let res = self.post("/api/v1/patients", Some(&token), &f["profile"]).await;
+        assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+        let res = self
+            .post("/api/v1/intakes", Some(&token), &json!({"sections": f["sections"]}))
+            .await;
+        assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+        let id = res.json()["id"].as_str().unwrap().to_owned();
+        (token, id, res.header("etag").unwrap().to_owned())
+    }
+
+    pub async fn submit(&self, id: &str, token: &str) -> TestResponse {
+        self.send(with_token(
+            at::TestRequest::post().uri(&format!("/api/v1/intakes/{id}/submit")),
+            Some(token),
+        ))
+        .await
+    }
+}

@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod errors;
 mod instruments;
+mod intakes;
 mod matrix;
 mod migrations;
 mod openapi;

@@ -63,6 +63,7 @@ fn every_checklist_question_raises_its_flag() {
         (StimulantUse, "bp_monitoring_interaction", Severity::Warning, Source::L),
         (SeizureDisorder, "seizure_disorder", Severity::Info, Source::P),
         (KetamineAllergy, "ketamine_allergy", Severity::Urgent, Source::L),
+        (NoAdultEscort, "no_adult_escort", Severity::Warning, Source::P),
     ];
     for (check, code, severity, source) in table {
         let a = one(check, Answer::Yes);

@@ -1,0 +1,171 @@
+//! `Idempotency-Key` for creating and submitting intakes.
+//!
+//! The same key with the same request replays the first response without a second effect; the
+//! same key with a different request is a 422. Keys live in the database (every instance sees
+//! them) for 24 hours, scoped to the user. The key row is written first in the request's own
+//! transaction: a concurrent duplicate waits on it (PostgreSQL row lock, SQLite's single writer)
+//! and then replays the committed response, or does the work itself if the first one failed.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::clock;
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::schema::idempotency_keys;
+
+pub const HEADER: &str = "idempotency-key";
+pub const TTL: chrono::Duration = chrono::Duration::hours(24);
+
+/// A key and the fingerprint of the request it was sent with.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// Reads `Idempotency-Key` (1–255 visible ASCII characters) and fingerprints the request.
+pub fn from_request(req: &HttpRequest, body: &str) -> Result<Option<Key>, ApiError> {
+    let Some(raw) = req.headers().get(HEADER) else {
+        return Ok(None);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| (0x21..=0x7e).contains(&b)));
+    let key =
+        key.ok_or_else(|| ApiError::BadRequest("Idempotency-Key must be 1-255 visible ASCII characters".into()))?;
+    let mut h = Sha256::new();
+    h.update(req.method().as_str());
+    h.update(b" ");
+    h.update(req.path());
+    h.update(b"\n");
+    h.update(body);
+    let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Some(Key {
+        key: key.to_owned(),
+        fingerprint,
+    }))
+}
+
+/// A response as sent the first time.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+    pub replayed: bool,
+}
+
+impl Reply {
+    pub fn into_response(self) -> HttpResponse {
+        let mut res = HttpResponse::build(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK));
+        res.content_type("application/json");
+        if let Some(l) = self.location {
+            res.insert_header((header::LOCATION, l));
+        }
+        if let Some(e) = self.etag {
+            res.insert_header((header::ETAG, e));
+        }
+        if self.replayed {
+            res.insert_header(("idempotent-replayed", "true"));
+        }
+        res.body(self.body)
+    }
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = idempotency_keys)]
+struct KeyRow {
+    fingerprint: String,
+    status: i32,
+    body: String,
+    location: Option<String>,
+    etag: Option<String>,
+}
+
+/// What to do with a request that carries a key.
+pub enum Begin {
+    /// First time: do the work, then [`finish`].
+    Proceed,
+    /// Seen before with the same request: send this again.
+    Replay(Reply),
+}
+
+/// Claims `key` for this user inside the caller's write transaction, or finds its response.
+pub fn begin(conn: &mut DbConn, user_id: &str, key: &Key) -> Result<Begin, ApiError> {
+    let now = clock::now();
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now))).execute(conn)?;
+    let existing = idempotency_keys::table
+        .find((user_id, &key.key))
+        .select(KeyRow::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(row) = existing {
+        if row.fingerprint != key.fingerprint {
+            return Err(ApiError::invalid(
+                "Idempotency-Key",
+                "reused",
+                "this Idempotency-Key was used with a different request; use a new key",
+            ));
+        }
+        if row.status == 0 {
+            return Err(ApiError::conflict(
+                "a request with this Idempotency-Key is still in progress; retry shortly",
+            ));
+        }
+        return Ok(Begin::Replay(Reply {
+            status: row.status as u16,
+            body: row.body,
+            location: row.location,
+            etag: row.etag,
+            replayed: true,
+        }));
+    }
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::user_id.eq(user_id),
+            idempotency_keys::key.eq(&key.key),
+            idempotency_keys::fingerprint.eq(&key.fingerprint),
+            idempotency_keys::status.eq(0),
+            idempotency_keys::body.eq(""),
+            idempotency_keys::created_at.eq(now),
+            idempotency_keys::expires_at.eq(now + TTL),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(Begin::Proceed),
+        // A concurrent request with the same key committed first (PostgreSQL): the caller
+        // retries and replays it.
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(ApiError::Conflict {
+                detail: IN_FLIGHT.into(),
+                allowed: Vec::new(),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+const IN_FLIGHT: &str = "a request with this Idempotency-Key was completed concurrently";
+
+/// Whether an error means "retry: the same key was just completed by another request".
+pub fn is_race(e: &ApiError) -> bool {
+    matches!(e, ApiError::Conflict { detail, .. } if detail == IN_FLIGHT)
+}
+
+/// Stores the response under the key (same transaction as the work).
+pub fn finish(conn: &mut DbConn, user_id: &str, key: &Key, reply: &Reply) -> Result<(), ApiError> {
+    diesel::update(idempotency_keys::table.find((user_id, &key.key)))
+        .set((
+            idempotency_keys::status.eq(i32::from(reply.status)),
+            idempotency_keys::body.eq(&reply.body),
+            idempotency_keys::location.eq(&reply.location),
+            idempotency_keys::etag.eq(&reply.etag),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

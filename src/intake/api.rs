@@ -1,0 +1,239 @@
+//! Request and response bodies of `/api/v1/intakes`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use super::sections::{ConsentInput, Demographics, Logistics, MedicalHistory, Pain, Screenings, Sections};
+use crate::error::FieldIssue;
+use crate::screening::mme::MmeResult;
+use crate::screening::model::{Flag, ScoreResult};
+use crate::screening::safety::Eligibility;
+
+/// Where an intake is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeStatus {
+    /// Being filled in; may be incomplete.
+    Draft,
+    /// Complete and scored; waiting for a clinician.
+    Submitted,
+    InReview,
+    Approved,
+    Declined,
+    /// Sent back to the patient for more information; editable, then submitted again.
+    NeedsInfo,
+}
+
+impl IntakeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntakeStatus::Draft => "draft",
+            IntakeStatus::Submitted => "submitted",
+            IntakeStatus::InReview => "in_review",
+            IntakeStatus::Approved => "approved",
+            IntakeStatus::Declined => "declined",
+            IntakeStatus::NeedsInfo => "needs_info",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    }
+
+    /// The patient (or staff for them) may change the answers.
+    pub fn editable(self) -> bool {
+        matches!(self, IntakeStatus::Draft | IntakeStatus::NeedsInfo)
+    }
+}
+
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Sections sent by a client. In a `PATCH`, an absent section stays as it is, a section given
+/// replaces the stored one whole, and `null` removes it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
+pub struct SectionsInput {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[validate(nested)]
+    #[schema(value_type = Option<Demographics>)]
+    pub demographics: Option<Option<Demographics>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[validate(nested)]
+    #[schema(value_type = Option<MedicalHistory>)]
+    pub medical_history: Option<Option<MedicalHistory>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[validate(nested)]
+    #[schema(value_type = Option<Pain>)]
+    pub pain: Option<Option<Pain>>,
+    /// Answers by instrument code, each in the wire format (`GET /api/v1/instruments/{code}`).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>, example = json!({"phq9": {"1": 1, "2": 2, "3": 3, "4": 2, "5": 1, "6": 1, "7": 1, "8": 0, "9": 0}}))]
+    pub screenings: Option<Option<Screenings>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[validate(nested)]
+    #[schema(value_type = Option<Logistics>)]
+    pub logistics: Option<Option<Logistics>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[validate(nested)]
+    #[schema(value_type = Option<ConsentInput>)]
+    pub consent: Option<Option<ConsentInput>>,
+}
+
+/// A new draft. A patient creates one for themself; staff name the patient (phone intake).
+/// Server-computed fields (`scores`, `flags`, `eligibility`, `mme`) are ignored if sent.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"sections": {"logistics": {"fasting_instructions_acknowledged": true}}}))]
+pub struct CreateIntakeRequest {
+    /// Required for staff; a patient's own profile otherwise.
+    pub patient_id: Option<Uuid>,
+    /// Sections to start with; demographics are pre-filled from the profile and medical history
+    /// from the last submitted intake unless given here.
+    #[serde(default)]
+    #[validate(nested)]
+    pub sections: SectionsInput,
+    /// Server-computed; ignored when sent.
+    #[serde(default, skip_serializing)]
+    pub scores: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub flags: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub eligibility: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub mme: Option<serde_json::Value>,
+}
+
+/// Named sections to replace (whole) or remove (`null`). Server-computed fields (`scores`,
+/// `flags`, `eligibility`, `mme`) are ignored if sent.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"sections": {"pain": {"conditions": [{"type": "fibromyalgia", "is_treatment_target": true, "diagnosis_status": "diagnosed",
+    "onset": "2019", "inciting_event": "none_spontaneous", "locations": [{"region": "whole_body", "side": "bilateral"}],
+    "intensity": {"now": 6, "average": 7, "worst": 9}, "qualities": ["aching"], "prior_treatments": []}]}}}))]
+pub struct PatchIntakeRequest {
+    #[validate(nested)]
+    pub sections: SectionsInput,
+    /// Server-computed; ignored when sent.
+    #[serde(default, skip_serializing)]
+    pub scores: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub flags: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub eligibility: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub mme: Option<serde_json::Value>,
+}
+
+/// An intake as its owner and clinicians see it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct IntakeResponse {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    pub status: IntakeStatus,
+    /// Increments on every change; the `ETag` header carries it for `If-Match`.
+    #[schema(example = 3)]
+    pub version: i64,
+    /// The document; fields never answered are left out.
+    #[schema(value_type = Sections)]
+    pub sections: serde_json::Value,
+    /// Scores of the latest submission, by instrument code (empty before the first submit).
+    pub scores: BTreeMap<String, ScoreResult>,
+    /// Flags of the latest submission, most severe first.
+    pub flags: Vec<Flag>,
+    /// Decision support from the latest submission; null before the first submit.
+    pub eligibility: Option<Eligibility>,
+    /// Opioid load (CDC 2022) from the latest submission.
+    pub mme: Option<MmeResult>,
+    /// While editable: what a submit would still ask for (by JSON path).
+    pub missing: Vec<FieldIssue>,
+    /// Staff started this intake for the patient (phone intake).
+    pub created_on_behalf: bool,
+    pub assigned_to: Option<Uuid>,
+    /// What the clinic asked for when it sent the intake back (`needs_info`).
+    pub review_note: Option<String>,
+    pub submission_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+/// One row of a list of intakes.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f10", "patient_id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f99",
+    "patient_name": "López, Ana", "status": "submitted", "pain_types": ["crps"], "top_severity": "warning",
+    "flag_codes": ["bp_above_threshold"], "eligibility": "clinician_review_required",
+    "scores": {"phq9_total": 12, "gad7_total": 8, "pain_average": 7, "fm_result": null, "crps_result": "pending_clinician_exam"},
+    "assigned_to": null, "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-21T09:30:00Z", "submitted_at": "2026-11-21T09:30:00Z"}))]
+pub struct IntakeSummary {
+    pub id: Uuid,
+    pub patient_id: Uuid,
+    /// "Family, Given".
+    pub patient_name: String,
+    pub status: IntakeStatus,
+    pub pain_types: Vec<String>,
+    /// Highest flag severity: `urgent`, `warning`, `info`, or null when none (or not submitted).
+    pub top_severity: Option<String>,
+    pub flag_codes: Vec<String>,
+    pub eligibility: Option<String>,
+    pub scores: KeyScores,
+    pub assigned_to: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+}
+
+/// The scores clinicians scan first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct KeyScores {
+    pub phq9_total: Option<i32>,
+    pub gad7_total: Option<i32>,
+    pub pain_average: Option<i32>,
+    /// `met` / `not_met` (ACR 2016).
+    pub fm_result: Option<String>,
+    /// `met` / `not_met` / `pending_clinician_exam` (Budapest).
+    pub crps_result: Option<String>,
+}
+
+/// What was submitted, kept unchanged, with what the server computed from it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SubmissionResponse {
+    /// 1 for the first submission, 2 after a `needs_info` round, …
+    pub seq: i32,
+    pub submitted_at: DateTime<Utc>,
+    pub submitted_by: Uuid,
+    #[schema(value_type = Sections)]
+    pub sections: serde_json::Value,
+    pub scores: BTreeMap<String, ScoreResult>,
+    pub flags: Vec<Flag>,
+    pub eligibility: Eligibility,
+    pub mme: MmeResult,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct IntakeListQuery {
+    /// Page size, 1–100 (default 20).
+    #[validate(range(min = 1, max = 100))]
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    #[validate(length(max = 512))]
+    pub cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_validation_reaches_sections() {
+        let v = serde_json::json!({"sections": {"demographics": {"weight_kg": 500}}});
+        let req: PatchIntakeRequest = serde_json::from_value(v).unwrap();
+        let r = req.validate();
+        assert!(r.is_err(), "{r:?}");
+    }
+}

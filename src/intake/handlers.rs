@@ -1,0 +1,248 @@
+//! HTTP handlers of `/api/v1/intakes`.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
+use uuid::Uuid;
+
+use super::api::{
+    CreateIntakeRequest, IntakeListQuery, IntakeResponse, IntakeSummary, PatchIntakeRequest, SubmissionResponse,
+};
+use super::service::{self, ScreeningConfig};
+use crate::access::Authenticated;
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::etag::{self, etag};
+use crate::extract::{ValidatedJson, ValidatedQuery};
+use crate::idempotency;
+use crate::pagination::Page;
+
+fn config(state: &AppState) -> ScreeningConfig {
+    ScreeningConfig {
+        enabled: state.settings.instruments_enabled.clone(),
+        cutoffs: state.settings.cutoffs,
+    }
+}
+
+/// Runs an idempotent write, retrying once when a concurrent request with the same key won,
+/// so this one replays its response.
+async fn idempotent<F>(state: &AppState, auth: Authenticated, f: F) -> Result<HttpResponse, ApiError>
+where
+    F: Fn(&mut crate::db::DbConn, &crate::access::Caller) -> Result<idempotency::Reply, ApiError>
+        + Send
+        + Sync
+        + Clone
+        + 'static,
+{
+    let again = Authenticated {
+        identity: auth.identity.clone(),
+        meta: auth.meta.clone(),
+    };
+    match state.write(auth, f.clone()).await {
+        Err(e) if idempotency::is_race(&e) => Ok(state.write(again, f).await?.into_response()),
+        other => Ok(other?.into_response()),
+    }
+}
+
+/// Start an intake (draft).
+///
+/// A patient starts their own; staff name the patient (phone intake). Demographics are pre-filled
+/// from the patient's profile, and medical history from their last submitted intake. Send
+/// `Idempotency-Key` to make retries safe.
+#[utoipa::path(
+    tag = "intakes",
+    security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response instead of a second draft (24 h)")),
+    request_body = CreateIntakeRequest,
+    responses(
+        (status = 201, description = "Draft created", body = IntakeResponse,
+         headers(("Location" = String, description = "URL of the intake"), ("ETag" = String, description = "Version for If-Match"))),
+        (status = 409, description = "The patient has no profile yet, or the key is in use", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("")]
+pub async fn create_intake(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    ValidatedJson(body): ValidatedJson<CreateIntakeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let key = idempotency::from_request(&req, &serde_json::to_string(&body).map_err(ApiError::internal)?)?;
+    let cfg = config(&state);
+    idempotent(&state, auth, move |conn, caller| {
+        service::create(conn, caller, body.clone(), key.as_ref(), &cfg)
+    })
+    .await
+}
+
+/// An intake: sections, status, and (once submitted) the server's scores, flags and eligibility.
+#[utoipa::path(
+    tag = "intakes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Intake id")),
+    responses((status = 200, description = "The intake", body = IntakeResponse, headers(("ETag" = String, description = "Version for If-Match"))))
+)]
+#[get("/{id}")]
+pub async fn get_intake(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, cfg) = (id.into_inner(), config(&state));
+    let intake = state
+        .read(auth, move |conn, caller| service::get(conn, caller, id, &cfg))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(intake.version)))
+        .json(intake))
+}
+
+/// Replace named sections of a draft (or a `needs_info` intake).
+///
+/// Needs `If-Match` with the current `ETag`. Each section given replaces the stored one whole;
+/// `null` removes it. A draft may be incomplete, but everything it holds must be valid.
+#[utoipa::path(
+    tag = "intakes",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Intake id"),
+        ("If-Match" = String, Header, description = "ETag of the version being changed"),
+    ),
+    request_body = PatchIntakeRequest,
+    responses(
+        (status = 200, description = "Updated", body = IntakeResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 409, description = "The status does not allow edits", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match: someone else changed it", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/{id}")]
+pub async fn update_intake(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+    ValidatedJson(body): ValidatedJson<PatchIntakeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, if_match, cfg) = (id.into_inner(), etag::require_if_match(&req)?, config(&state));
+    let intake = state
+        .write(auth, move |conn, caller| {
+            service::patch(conn, caller, id, if_match, body, &cfg)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::ETAG, etag(intake.version)))
+        .json(intake))
+}
+
+/// Delete a draft that was never submitted. Submitted intakes are never deleted (409).
+#[utoipa::path(
+    tag = "intakes",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Intake id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: only delete this version"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "The intake was submitted and is kept", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/{id}")]
+pub async fn delete_intake(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, if_match) = (id.into_inner(), etag::if_match(&req)?);
+    state
+        .write(auth, move |conn, caller| service::delete(conn, caller, id, if_match))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Submit an intake.
+///
+/// Checks completeness (every required section and field, consent on the current text, the
+/// required instruments including the conditional ones) and answers 422 with everything that is
+/// missing. On success the server computes scores, flags, MME and eligibility, stores an
+/// immutable snapshot, and the status becomes `submitted`. Honours `Idempotency-Key`.
+#[utoipa::path(
+    tag = "intakes",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "Intake id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: submit only this version"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response (24 h)"),
+    ),
+    responses(
+        (status = 200, description = "Submitted and scored", body = IntakeResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 409, description = "Already submitted or under review", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Incomplete or invalid: every missing or invalid field is listed", body = Problem,
+         content_type = "application/problem+json",
+         example = json!({"type": "/problems/validation", "title": "Request failed validation", "status": 422, "detail": "3 fields are invalid",
+            "instance": "/api/v1/intakes/0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f10/submit",
+            "errors": [{"field": "sections.consent.accepted", "code": "must_be_true", "message": "the consent must be accepted to submit"},
+                       {"field": "sections.demographics.weight_kg", "code": "required", "message": "weight is required for dosing (mg/kg)"},
+                       {"field": "sections.screenings.asq", "code": "required", "message": "answer the Ask Suicide-Screening Questions (ASQ)"}]})),
+    )
+)]
+#[post("/{id}/submit")]
+pub async fn submit_intake(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    req: HttpRequest,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, if_match, cfg) = (id.into_inner(), etag::if_match(&req)?, config(&state));
+    let key = idempotency::from_request(&req, "")?;
+    idempotent(&state, auth, move |conn, caller| {
+        service::submit(conn, caller, id, if_match, key.as_ref(), &cfg)
+    })
+    .await
+}
+
+/// Every submission of an intake, oldest first, exactly as submitted and scored.
+#[utoipa::path(
+    tag = "intakes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Intake id")),
+    responses((status = 200, description = "The submissions", body = Vec<SubmissionResponse>))
+)]
+#[get("/{id}/submissions")]
+pub async fn list_intake_submissions(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let list = state
+        .read(auth, move |conn, caller| service::submissions(conn, caller, id))
+        .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Intakes: a patient's own; for staff, the worklist.
+#[utoipa::path(
+    tag = "intakes",
+    security(("bearer" = [])),
+    params(IntakeListQuery),
+    responses(
+        (status = 200, description = "One page of intake summaries", body = Page<IntakeSummary>),
+        (status = 400, description = "Invalid cursor", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("")]
+pub async fn list_intakes(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ValidatedQuery(q): ValidatedQuery<IntakeListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let codec = state.cursors.clone();
+    let page = state
+        .read(auth, move |conn, caller| service::list_own(conn, caller, &q, &codec))
+        .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

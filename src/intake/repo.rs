@@ -1,0 +1,184 @@
+//! Intake rows, their worklist child rows and their submissions.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::schema::{intake_flags, intake_pain_types, intake_submissions, intakes, patients};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = intakes, treat_none_as_null = true)]
+pub struct IntakeRow {
+    pub id: String,
+    pub patient_id: String,
+    pub status: String,
+    pub version: i64,
+    pub sections: String,
+    pub created_by: String,
+    pub created_on_behalf: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub submission_count: i32,
+    pub assigned_to: Option<String>,
+    pub top_severity: Option<i32>,
+    pub eligibility: Option<String>,
+    pub pain_types: Option<String>,
+    pub flag_codes: Option<String>,
+    pub phq9_total: Option<i32>,
+    pub gad7_total: Option<i32>,
+    pub pain_average: Option<i32>,
+    pub fm_result: Option<String>,
+    pub crps_result: Option<String>,
+    pub review_note: Option<String>,
+    /// Clinician exam findings by instrument code (JSON), merged into the answers when scoring.
+    pub exam: Option<String>,
+}
+
+pub fn insert(conn: &mut DbConn, row: &IntakeRow) -> QueryResult<()> {
+    diesel::insert_into(intakes::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<IntakeRow>> {
+    intakes::table
+        .find(id)
+        .select(IntakeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes `row` only if the stored version is still `expected`; returns whether it did.
+pub fn update_if_version(conn: &mut DbConn, row: &IntakeRow, expected: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        intakes::table
+            .filter(intakes::id.eq(&row.id))
+            .filter(intakes::version.eq(expected)),
+    )
+    .set(row)
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Removes a never-submitted draft and its child rows.
+pub fn delete_draft(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    diesel::delete(intake_pain_types::table.filter(intake_pain_types::intake_id.eq(id))).execute(conn)?;
+    diesel::delete(intake_flags::table.filter(intake_flags::intake_id.eq(id))).execute(conn)?;
+    let n = diesel::delete(
+        intakes::table
+            .filter(intakes::id.eq(id))
+            .filter(intakes::status.eq("draft"))
+            .filter(intakes::submission_count.eq(0)),
+    )
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Replaces the worklist child rows (pain types and flags) of an intake.
+pub fn replace_index_rows(
+    conn: &mut DbConn,
+    id: &str,
+    pain_types: &[String],
+    flags: &[(String, i32)],
+) -> QueryResult<()> {
+    diesel::delete(intake_pain_types::table.filter(intake_pain_types::intake_id.eq(id))).execute(conn)?;
+    diesel::delete(intake_flags::table.filter(intake_flags::intake_id.eq(id))).execute(conn)?;
+    let types: Vec<_> = pain_types
+        .iter()
+        .map(|t| (intake_pain_types::pain_type.eq(t), intake_pain_types::intake_id.eq(id)))
+        .collect();
+    if !types.is_empty() {
+        crate::on_backend!(conn, c => diesel::insert_into(intake_pain_types::table).values(&types).execute(c))?;
+    }
+    let flags: Vec<_> = flags
+        .iter()
+        .map(|(code, sev)| {
+            (
+                intake_flags::code.eq(code),
+                intake_flags::intake_id.eq(id),
+                intake_flags::severity.eq(*sev),
+            )
+        })
+        .collect();
+    if !flags.is_empty() {
+        crate::on_backend!(conn, c => diesel::insert_into(intake_flags::table).values(&flags).execute(c))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = intake_submissions)]
+pub struct SubmissionRow {
+    pub id: String,
+    pub intake_id: String,
+    pub seq: i32,
+    pub submitted_at: NaiveDateTime,
+    pub submitted_by: String,
+    pub sections: String,
+    pub scores: String,
+    pub assessment: String,
+}
+
+pub fn insert_submission(conn: &mut DbConn, row: &SubmissionRow) -> QueryResult<()> {
+    diesel::insert_into(intake_submissions::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn submissions(conn: &mut DbConn, intake_id: &str) -> QueryResult<Vec<SubmissionRow>> {
+    intake_submissions::table
+        .filter(intake_submissions::intake_id.eq(intake_id))
+        .order(intake_submissions::seq.asc())
+        .select(SubmissionRow::as_select())
+        .load(conn)
+}
+
+pub fn latest_submission(conn: &mut DbConn, intake_id: &str) -> QueryResult<Option<SubmissionRow>> {
+    intake_submissions::table
+        .filter(intake_submissions::intake_id.eq(intake_id))
+        .order(intake_submissions::seq.desc())
+        .select(SubmissionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The sections of the patient's most recent submission (to pre-fill a new draft).
+pub fn latest_submitted_sections(conn: &mut DbConn, patient_id: &str) -> QueryResult<Option<String>> {
+    intake_submissions::table
+        .inner_join(intakes::table)
+        .filter(intakes::patient_id.eq(patient_id))
+        .order(intake_submissions::submitted_at.desc())
+        .select(intake_submissions::sections)
+        .first(conn)
+        .optional()
+}
+
+/// An intake row with its patient's display name.
+pub type ListRow = (IntakeRow, String, String);
+
+/// A patient's own intakes, most recently updated first, after the cursor.
+pub fn list_for_patient(
+    conn: &mut DbConn,
+    patient_id: &str,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<ListRow>> {
+    let mut q = intakes::table
+        .inner_join(patients::table)
+        .filter(intakes::patient_id.eq(patient_id))
+        .select((IntakeRow::as_select(), patients::given_name, patients::family_name))
+        .into_boxed();
+    if let Some((t, id)) = after {
+        q = q.filter(
+            intakes::updated_at
+                .lt(t)
+                .or(intakes::updated_at.eq(t).and(intakes::id.lt(id))),
+        );
+    }
+    q.order((intakes::updated_at.desc(), intakes::id.desc()))
+        .limit(limit + 1)
+        .load(conn)
+}
