@@ -72,8 +72,8 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldIssue>,
     /// What would have been accepted: allowed methods (405) or review actions (409).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub allowed: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 /// Every failure a handler can return.
@@ -103,7 +103,10 @@ pub enum ApiError {
     MethodNotAllowed(Vec<String>),
     /// 409: the resource's state forbids this; `allowed` lists what would be accepted.
     #[error("conflict: {detail}")]
-    Conflict { detail: String, allowed: Vec<String> },
+    Conflict {
+        detail: String,
+        allowed: Option<Vec<String>>,
+    },
     /// 412: `If-Match` names a version that is no longer current.
     #[error("precondition failed")]
     PreconditionFailed { current_version: i64 },
@@ -142,7 +145,7 @@ impl ApiError {
     pub fn conflict(detail: impl Into<String>) -> Self {
         ApiError::Conflict {
             detail: detail.into(),
-            allowed: Vec::new(),
+            allowed: None,
         }
     }
 
@@ -218,8 +221,9 @@ impl ApiError {
                 _ => Vec::new(),
             },
             allowed: match self {
-                ApiError::MethodNotAllowed(a) | ApiError::Conflict { allowed: a, .. } => a.clone(),
-                _ => Vec::new(),
+                ApiError::MethodNotAllowed(a) => Some(a.clone()),
+                ApiError::Conflict { allowed, .. } => allowed.clone(),
+                _ => None,
             },
         }
     }
@@ -236,7 +240,7 @@ pub fn generic_problem(status: StatusCode, ctx: &request_context::RequestCtx) ->
         instance: Some(ctx.path.clone()),
         request_id: Some(ctx.request_id.clone()),
         errors: Vec::new(),
-        allowed: Vec::new(),
+        allowed: None,
     }
 }
 

@@ -143,7 +143,7 @@ pub fn begin(conn: &mut DbConn, user_id: &str, key: &Key) -> Result<Begin, ApiEr
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
             Err(ApiError::Conflict {
                 detail: IN_FLIGHT.into(),
-                allowed: Vec::new(),
+                allowed: None,
             })
         }
         Err(e) => Err(e.into()),

@@ -11,7 +11,7 @@
 //! * Features own their routes, types, rules and queries: `system` (health, readiness,
 //!   metrics), `auth` (accounts, tokens, roles), `patients` (profiles), `audit` (the trail and
 //!   the patient's access log), `screening` (instruments, scoring, safety triage; pure), `intake` (the intake
-//!   document, drafts, submit).
+//!   document, drafts, submit), `review` (worklist, review steps, exam), `fhir` (R4 export).
 //!
 //! Data flows one way: handler (extract, convert) → service (transaction, rules, audit) →
 //! repository (diesel) → database.
@@ -28,12 +28,14 @@ pub mod db;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod fhir;
 pub mod idempotency;
 pub mod intake;
 pub mod openapi;
 pub mod pagination;
 pub mod patients;
 pub mod request_context;
+pub mod review;
 pub mod schema;
 pub mod screening;
 pub mod system;

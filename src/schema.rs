@@ -94,6 +94,22 @@ diesel::table! {
         crps_result -> Nullable<Text>,
         review_note -> Nullable<Text>,
         exam -> Nullable<Text>,
+        scores -> Nullable<Text>,
+        assessment -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    intake_reviews (id) {
+        id -> Text,
+        intake_id -> Text,
+        action -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        actor_id -> Text,
+        note -> Nullable<Text>,
+        assign_to -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }
 
@@ -144,6 +160,7 @@ diesel::joinable!(intakes -> patients (patient_id));
 diesel::joinable!(intake_pain_types -> intakes (intake_id));
 diesel::joinable!(intake_flags -> intakes (intake_id));
 diesel::joinable!(intake_submissions -> intakes (intake_id));
+diesel::joinable!(intake_reviews -> intakes (intake_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
@@ -156,4 +173,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     intake_flags,
     intake_submissions,
     idempotency_keys,
+    intake_reviews,
 );

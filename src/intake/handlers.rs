@@ -4,17 +4,14 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
-use super::api::{
-    CreateIntakeRequest, IntakeListQuery, IntakeResponse, IntakeSummary, PatchIntakeRequest, SubmissionResponse,
-};
+use super::api::{CreateIntakeRequest, IntakeResponse, PatchIntakeRequest, SubmissionResponse};
 use super::service::{self, ScreeningConfig};
 use crate::access::Authenticated;
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::etag::{self, etag};
-use crate::extract::{ValidatedJson, ValidatedQuery};
+use crate::extract::ValidatedJson;
 use crate::idempotency;
-use crate::pagination::Page;
 
 fn config(state: &AppState) -> ScreeningConfig {
     ScreeningConfig {
@@ -222,27 +219,4 @@ pub async fn list_intake_submissions(
         .read(auth, move |conn, caller| service::submissions(conn, caller, id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
-}
-
-/// Intakes: a patient's own; for staff, the worklist.
-#[utoipa::path(
-    tag = "intakes",
-    security(("bearer" = [])),
-    params(IntakeListQuery),
-    responses(
-        (status = 200, description = "One page of intake summaries", body = Page<IntakeSummary>),
-        (status = 400, description = "Invalid cursor", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("")]
-pub async fn list_intakes(
-    state: web::Data<AppState>,
-    auth: Authenticated,
-    ValidatedQuery(q): ValidatedQuery<IntakeListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let codec = state.cursors.clone();
-    let page = state
-        .read(auth, move |conn, caller| service::list_own(conn, caller, &q, &codec))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
 }

@@ -15,7 +15,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(
         utoipa_actix_web::scope("/api/v1/intakes")
             .service(handlers::create_intake)
-            .service(handlers::list_intakes)
+            .configure(crate::review::routes)
             .service(handlers::get_intake)
             .service(handlers::update_intake)
             .service(handlers::delete_intake)

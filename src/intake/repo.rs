@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::schema::{intake_flags, intake_pain_types, intake_submissions, intakes, patients};
+use crate::schema::{intake_flags, intake_pain_types, intake_submissions, intakes};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = intakes, treat_none_as_null = true)]
@@ -33,6 +33,10 @@ pub struct IntakeRow {
     pub review_note: Option<String>,
     /// Clinician exam findings by instrument code (JSON), merged into the answers when scoring.
     pub exam: Option<String>,
+    /// Current scores by instrument (JSON): the latest submission's, re-scored after an exam.
+    pub scores: Option<String>,
+    /// Current flags, MME and eligibility (JSON).
+    pub assessment: Option<String>,
 }
 
 pub fn insert(conn: &mut DbConn, row: &IntakeRow) -> QueryResult<()> {
@@ -154,31 +158,4 @@ pub fn latest_submitted_sections(conn: &mut DbConn, patient_id: &str) -> QueryRe
         .select(intake_submissions::sections)
         .first(conn)
         .optional()
-}
-
-/// An intake row with its patient's display name.
-pub type ListRow = (IntakeRow, String, String);
-
-/// A patient's own intakes, most recently updated first, after the cursor.
-pub fn list_for_patient(
-    conn: &mut DbConn,
-    patient_id: &str,
-    after: Option<(NaiveDateTime, String)>,
-    limit: i64,
-) -> QueryResult<Vec<ListRow>> {
-    let mut q = intakes::table
-        .inner_join(patients::table)
-        .filter(intakes::patient_id.eq(patient_id))
-        .select((IntakeRow::as_select(), patients::given_name, patients::family_name))
-        .into_boxed();
-    if let Some((t, id)) = after {
-        q = q.filter(
-            intakes::updated_at
-                .lt(t)
-                .or(intakes::updated_at.eq(t).and(intakes::id.lt(id))),
-        );
-    }
-    q.order((intakes::updated_at.desc(), intakes::id.desc()))
-        .limit(limit + 1)
-        .load(conn)
 }

@@ -209,6 +209,7 @@ choice!(SeizureHistory {
     Never,
     ChildhoodOnly,
     EpilepsyControlled,
+    #[serde(rename = "seizure_within_12_months")]
     SeizureWithin12Months,
     Unsure
 });
@@ -224,6 +225,7 @@ choice!(IntracranialCondition {
     BrainTumorOrMass,
     HydrocephalusOrShunt,
     IdiopathicIntracranialHypertension,
+    #[serde(rename = "brain_surgery_last_6_months")]
     BrainSurgeryLast6Months,
     Unsure
 });
@@ -232,6 +234,7 @@ choice!(EyePressure {
     GlaucomaOpenAngleTreated,
     GlaucomaAngleClosure,
     OcularHypertension,
+    #[serde(rename = "eye_surgery_or_injury_last_90_days")]
     EyeSurgeryOrInjuryLast90Days,
     Unsure
 });
@@ -303,12 +306,14 @@ choice!(PsychosisHistory {
     Never,
     SubstanceInducedOnly,
     PastEpisode,
+    #[serde(rename = "current_or_within_12_months")]
     CurrentOrWithin12Months,
     Unsure
 });
 choice!(ManiaHistory {
     Never,
     PastEpisode,
+    #[serde(rename = "current_or_within_12_months")]
     CurrentOrWithin12Months,
     Unsure
 });
@@ -342,6 +347,7 @@ choice!(StimulantUse {
 choice!(NonmedicalKetamine {
     Never,
     PastOnly,
+    #[serde(rename = "within_12_months")]
     Within12Months,
     Current
 });
@@ -400,10 +406,14 @@ choice!(Frequency {
     TwiceDaily,
     ThreeTimesDaily,
     FourTimesDaily,
+    #[serde(rename = "every_4_hours")]
     Every4Hours,
+    #[serde(rename = "every_6_hours")]
     Every6Hours,
+    #[serde(rename = "every_8_hours")]
     Every8Hours,
     AtBedtime,
+    #[serde(rename = "every_72_hours")]
     Every72Hours,
     Weekly,
     AsNeededOnly,
@@ -918,6 +928,7 @@ choice!(EscortRelationship {
 choice!(EscortAvailability {
     DriveOnly,
     CanStayAFewHours,
+    #[serde(rename = "can_stay_8_to_12_hours")]
     CanStay8To12Hours,
     Overnight
 });

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::api::{
-    CreateIntakeRequest, IntakeListQuery, IntakeResponse, IntakeStatus, IntakeSummary, KeyScores, PatchIntakeRequest,
-    SectionsInput, SubmissionResponse,
+    CreateIntakeRequest, IntakeResponse, IntakeStatus, IntakeSummary, KeyScores, PatchIntakeRequest, SectionsInput,
+    SubmissionResponse,
 };
 use super::sections::{Consent, ConsentEvidence, Demographics, Sections};
 use super::{completeness, consent, repo, triage};
@@ -19,7 +19,6 @@ use crate::db::DbConn;
 use crate::error::{ApiError, FieldIssue};
 use crate::etag::{IfMatch, etag};
 use crate::idempotency::{self, Begin, Reply};
-use crate::pagination::{self, CursorCodec, Page};
 use crate::patients;
 use crate::screening::catalogue;
 use crate::screening::model::{Cutoffs, ScoreResult, Severity};
@@ -97,26 +96,28 @@ fn parse_submission(s: &repo::SubmissionRow) -> Result<(BTreeMap<String, ScoreRe
     ))
 }
 
-pub fn response(
-    conn: &mut DbConn,
-    row: &repo::IntakeRow,
-    cfg: &ScreeningConfig,
-    latest: Option<repo::SubmissionRow>,
-) -> Result<IntakeResponse, ApiError> {
+/// The intake's current scores and assessment (none before the first submit).
+pub fn current_results(row: &repo::IntakeRow) -> Result<(BTreeMap<String, ScoreResult>, Option<Assessment>), ApiError> {
+    let scores = row
+        .scores
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(internal)?
+        .unwrap_or_default();
+    let assessment = row
+        .assessment
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(internal)?;
+    Ok((scores, assessment))
+}
+
+pub fn response(row: &repo::IntakeRow, cfg: &ScreeningConfig) -> Result<IntakeResponse, ApiError> {
     let sections = parse_sections(row)?;
     let status = status_of(row)?;
-    let latest = match latest {
-        Some(s) => Some(s),
-        None if row.submission_count > 0 => repo::latest_submission(conn, &row.id)?,
-        None => None,
-    };
-    let (scores, assessment) = match &latest {
-        Some(s) => {
-            let (scores, a) = parse_submission(s)?;
-            (scores, Some(a))
-        }
-        None => (BTreeMap::new(), None),
-    };
+    let (scores, assessment) = current_results(row)?;
     let missing = if status.editable() {
         check_submit(&sections, None, cfg).err().unwrap_or_default()
     } else {
@@ -374,6 +375,8 @@ pub fn create(
                 crps_result: None,
                 review_note: None,
                 exam: None,
+                scores: None,
+                assessment: None,
             };
             repo::insert(conn, &row)?;
             audit::record(
@@ -381,7 +384,7 @@ pub fn create(
                 caller.origin(),
                 &[AuditEvent::new("intake.create", "intake", id).patient(patient_id)],
             )?;
-            reply(201, &response(conn, &row, cfg, None)?, true)
+            reply(201, &response(&row, cfg)?, true)
         },
     )
 }
@@ -393,7 +396,7 @@ pub fn get(
     cfg: &ScreeningConfig,
 ) -> Result<Audited<IntakeResponse>, ApiError> {
     let row = visible(conn, caller, id, "intake.read")?;
-    let body = response(conn, &row, cfg, None)?;
+    let body = response(&row, cfg)?;
     Ok(Audited::new(
         body,
         vec![AuditEvent::new("intake.read", "intake", id).patient(uuid(&row.patient_id)?)],
@@ -406,7 +409,7 @@ fn not_editable(status: IntakeStatus) -> ApiError {
             "the intake is {} and cannot be edited; only draft and needs_info intakes can",
             status.as_str()
         ),
-        allowed: Vec::new(),
+        allowed: None,
     }
 }
 
@@ -442,7 +445,7 @@ pub fn patch(
         caller.origin(),
         &[AuditEvent::new("intake.update", "intake", id).patient(uuid(&row.patient_id)?)],
     )?;
-    response(conn, &row, cfg, None)
+    response(&row, cfg)
 }
 
 /// Deletes a draft that was never submitted; anything submitted is kept forever (409).
@@ -592,6 +595,8 @@ pub fn index_results(
     row.pain_average = total("pain_nrs");
     row.fm_result = scores.get("fm2016").and_then(|s| s.result.clone());
     row.crps_result = scores.get("crps_budapest").and_then(|s| s.result.clone());
+    row.scores = Some(serde_json::to_string(scores).map_err(internal)?);
+    row.assessment = Some(serde_json::to_string(assessment).map_err(internal)?);
     repo::replace_index_rows(conn, &row.id, &pain_types, &flags)?;
     Ok(())
 }
@@ -620,7 +625,7 @@ pub fn submit(
                     "the intake is already {}; only draft and needs_info intakes can be submitted",
                     status.as_str()
                 ),
-                allowed: Vec::new(),
+                allowed: None,
             });
         }
         let sections = parse_sections(&row)?;
@@ -645,6 +650,8 @@ pub fn submit(
         row.version += 1;
         row.updated_at = now;
         row.submitted_at = Some(now);
+        // The note asked for more information; the answer is this submission.
+        row.review_note = None;
         index_results(conn, &mut row, &sections, &scores, &assessment)?;
         if !repo::update_if_version(conn, &row, expected)? {
             let current = repo::find(conn, &row.id)?.map_or(expected, |r| r.version);
@@ -658,7 +665,7 @@ pub fn submit(
             caller.origin(),
             &[AuditEvent::new("intake.submit", "intake", id).patient(patient_id)],
         )?;
-        reply(200, &response(conn, &row, cfg, Some(submission))?, false)
+        reply(200, &response(&row, cfg)?, false)
     })
 }
 
@@ -715,50 +722,4 @@ pub fn summary(row: repo::IntakeRow, given: &str, family: &str) -> Result<Intake
         updated_at: clock::utc(row.updated_at),
         submitted_at: row.submitted_at.map(clock::utc),
     })
-}
-
-/// A patient's own intakes, newest change first. (Staff use the worklist.)
-pub fn list_own(
-    conn: &mut DbConn,
-    caller: &Caller,
-    q: &IntakeListQuery,
-    codec: &CursorCodec,
-) -> Result<Audited<Page<IntakeSummary>>, ApiError> {
-    let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
-    let Some(patient_id) = caller.actor.patient_id else {
-        return Ok(Audited::new(
-            Page {
-                items: Vec::new(),
-                next_cursor: None,
-            },
-            Vec::new(),
-        ));
-    };
-    let query_key = format!("intakes-own|{patient_id}");
-    let after = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
-    let rows = repo::list_for_patient(conn, &patient_id.to_string(), after, limit)?;
-    let mut failed = None;
-    let page = pagination::finish_page(
-        rows,
-        limit,
-        codec,
-        &query_key,
-        |(r, _, _)| serde_json::json!((r.updated_at, &r.id)),
-        |(r, g, f)| summary(r, &g, &f).map_err(|e| failed = Some(e)).ok(),
-    );
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    let items: Vec<IntakeSummary> = page.items.into_iter().flatten().collect();
-    let events = items
-        .iter()
-        .map(|i| AuditEvent::new("intake.list", "intake", i.id).patient(i.patient_id))
-        .collect();
-    Ok(Audited::new(
-        Page {
-            items,
-            next_cursor: page.next_cursor,
-        },
-        events,
-    ))
 }

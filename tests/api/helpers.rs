@@ -335,3 +335,27 @@ where
         .await
     }
 }
+
+/// Validates a FHIR document with `tests/fhir/validate_r4.py` (FHIR R4 4.0.1 models).
+/// The interpreter is `FHIR_VALIDATOR_PYTHON`, or `.venv-fhir/bin/python` (made by `.ci/run`).
+pub fn validate_fhir_r4(doc: &Value) -> Result<String, String> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let python = std::env::var("FHIR_VALIDATOR_PYTHON").unwrap_or_else(|_| format!("{root}/.venv-fhir/bin/python"));
+    assert!(
+        std::path::Path::new(&python).exists() || python == "python3",
+        "no FHIR validator at {python}: run `python3 -m venv .venv-fhir && .venv-fhir/bin/pip install -r tests/fhir/requirements.txt`"
+    );
+    let file = std::env::temp_dir().join(format!("fhir-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let out = std::process::Command::new(&python)
+        .arg(format!("{root}/tests/fhir/validate_r4.py"))
+        .arg(&file)
+        .output()
+        .expect("run the FHIR validator");
+    let _ = std::fs::remove_file(&file);
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}

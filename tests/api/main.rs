@@ -10,4 +10,5 @@ mod matrix;
 mod migrations;
 mod openapi;
 mod patients;
+mod reviews;
 mod service;

@@ -86,6 +86,10 @@ fn valid_body_for(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/intakes") => json!({}),
         ("PATCH", "/api/v1/intakes/{id}") => json!({"sections": {}}),
         ("POST", "/api/v1/intakes/{id}/submit") => return None,
+        ("POST", "/api/v1/intakes/{id}/reviews") => json!({"action": "start_review"}),
+        ("PUT", "/api/v1/intakes/{id}/exam") => {
+            json!({"crps_budapest": {"signs": {"sensory": true, "vasomotor": true, "sudomotor_edema": true, "motor_trophic": true}, "other_diagnosis_explains": false}})
+        }
         ("GET" | "DELETE", _) => return None,
         other => panic!("add a valid body for {other:?} to the matrix"),
     };

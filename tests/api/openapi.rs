@@ -62,3 +62,29 @@ fn every_operation_documents_errors() {
     }
     assert!(operations >= 3);
 }
+
+/// Every `$ref` points at something the document defines.
+#[::core::prelude::v1::test]
+fn every_reference_resolves() {
+    let doc: serde_json::Value = serde_json::from_str(&intake_api::app::openapi().to_json().unwrap()).unwrap();
+    fn walk(v: &serde_json::Value, doc: &serde_json::Value, missing: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                    let pointer = r.trim_start_matches('#');
+                    if doc.pointer(pointer).is_none() {
+                        missing.push(r.to_owned());
+                    }
+                }
+                m.values().for_each(|x| walk(x, doc, missing));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, doc, missing)),
+            _ => {}
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&doc, &doc, &mut missing);
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "unresolved references: {missing:?}");
+}

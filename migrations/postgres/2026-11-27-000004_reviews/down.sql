@@ -1,0 +1,3 @@
+ALTER TABLE intakes DROP COLUMN assessment;
+ALTER TABLE intakes DROP COLUMN scores;
+DROP TABLE intake_reviews;

@@ -1,0 +1,68 @@
+//! FHIR R4 export of an intake (`GET /api/v1/intakes/{id}/fhir`, staff).
+
+pub mod bundle;
+
+use actix_web::{HttpResponse, get, web};
+use uuid::Uuid;
+
+use crate::access::{Audited, Authenticated, Caller};
+use crate::app::AppState;
+use crate::audit::AuditEvent;
+use crate::db::DbConn;
+use crate::error::{ApiError, Problem};
+use crate::intake::{repo as intake_repo, service as intake};
+use crate::patients;
+
+pub const FHIR_JSON: &str = "application/fhir+json";
+
+fn export(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<Audited<serde_json::Value>, ApiError> {
+    caller.actor.require_staff()?;
+    let row = intake_repo::find(conn, &id.to_string())?.ok_or(ApiError::NotFound("intake"))?;
+    let patient_row = patients::repo::find(conn, &row.patient_id)?.ok_or(ApiError::NotFound("patient"))?;
+    let patient = patients::service::fields_of(&patient_row)?;
+    let sections = intake::parse_sections(&row)?;
+    let (scores, assessment) = intake::current_results(&row)?;
+    let patient_id = Uuid::parse_str(&row.patient_id).map_err(ApiError::internal)?;
+    let doc = bundle::bundle(&bundle::Export {
+        intake_id: id,
+        patient_id,
+        patient: &patient,
+        sections: &sections,
+        scores: &scores,
+        assessment: assessment.as_ref(),
+        submitted_at: row.submitted_at.map(crate::clock::utc),
+        generated_at: chrono::Utc::now(),
+    });
+    Ok(Audited::new(
+        doc,
+        vec![AuditEvent::new("intake.export_fhir", "intake", id).patient(patient_id)],
+    ))
+}
+
+/// The intake as a FHIR R4 Bundle (staff).
+///
+/// Patient, Condition (per pain condition), AllergyIntolerance, MedicationStatement,
+/// QuestionnaireResponse (per instrument), Observation (per score, LOINC where one exists: PHQ-9
+/// total 44261-6, PHQ-2 55758-7, GAD-7 total 70274-6, pain 72514-3), the opioid load, and each
+/// safety flag as a Flag with its priority.
+#[utoipa::path(
+    tag = "intakes",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Intake id")),
+    responses(
+        (status = 200, description = "FHIR R4 Bundle (type collection)", content_type = "application/fhir+json", body = Object,
+         example = json!({"resourceType": "Bundle", "type": "collection", "timestamp": "2026-11-27T14:00:00Z",
+            "entry": [{"fullUrl": "urn:uuid:6f1c…", "resource": {"resourceType": "Patient", "name": [{"family": "López", "given": ["Ana"]}]}}]})),
+        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/{id}/fhir")]
+pub async fn export_intake_fhir(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let doc = state.read(auth, move |conn, caller| export(conn, caller, id)).await?;
+    Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(doc.to_string()))
+}

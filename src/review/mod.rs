@@ -1,0 +1,17 @@
+//! Clinician review: the worklist with filters and cursor paging, the review state machine with
+//! assignment and notes, and clinician exam entries.
+
+pub mod api;
+pub mod domain;
+pub mod handlers;
+pub mod repo;
+pub mod service;
+
+/// Registered inside the `/api/v1/intakes` scope.
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(handlers::list_intakes)
+        .service(handlers::create_review)
+        .service(handlers::list_reviews)
+        .service(handlers::record_exam)
+        .service(crate::fhir::export_intake_fhir);
+}

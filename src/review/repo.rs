@@ -1,0 +1,185 @@
+//! Worklist queries and the review history.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::intake::repo::IntakeRow;
+use crate::patients::repo::{ids_with_name_word, word_range};
+use crate::schema::{intake_flags, intake_pain_types, intake_reviews, intakes, patients, users};
+
+/// Worklist filters, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub statuses: Vec<String>,
+    pub pain_type: Option<String>,
+    pub flag: Option<String>,
+    /// Highest flag severity at least this (1 info, 2 warning, 3 urgent).
+    pub min_severity: Option<i32>,
+    pub patient_id: Option<String>,
+    pub assigned_to: Option<String>,
+    pub submitted_from: Option<NaiveDateTime>,
+    pub submitted_to: Option<NaiveDateTime>,
+    /// Folded name words, each a prefix of a word of the patient's name.
+    pub name_words: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    SubmittedAt,
+    UpdatedAt,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Sort {
+    pub key: SortKey,
+    pub descending: bool,
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn with_pain_type(t: String) -> _ {
+    intake_pain_types::table
+        .filter(intake_pain_types::pain_type.eq(t))
+        .select(intake_pain_types::intake_id)
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn with_flag(code: String) -> _ {
+    intake_flags::table
+        .filter(intake_flags::code.eq(code))
+        .select(intake_flags::intake_id)
+}
+
+/// One page of the worklist (one extra row to know if there is a next page). The sort is stable:
+/// ties on the time are broken by id. Sorting by submission time lists only intakes submitted at
+/// least once.
+pub fn worklist(
+    conn: &mut DbConn,
+    f: &Filter,
+    sort: Sort,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<(IntakeRow, String, String)>> {
+    let mut q = intakes::table
+        .inner_join(patients::table)
+        .select((IntakeRow::as_select(), patients::given_name, patients::family_name))
+        .into_boxed();
+    if !f.statuses.is_empty() {
+        q = q.filter(intakes::status.eq_any(f.statuses.clone()));
+    }
+    if let Some(t) = &f.pain_type {
+        q = q.filter(intakes::id.eq_any(with_pain_type(t.clone())));
+    }
+    if let Some(code) = &f.flag {
+        q = q.filter(intakes::id.eq_any(with_flag(code.clone())));
+    }
+    if let Some(sev) = f.min_severity {
+        q = q.filter(intakes::top_severity.ge(sev));
+    }
+    if let Some(p) = &f.patient_id {
+        q = q.filter(intakes::patient_id.eq(p.clone()));
+    }
+    if let Some(a) = &f.assigned_to {
+        q = q.filter(intakes::assigned_to.eq(a.clone()));
+    }
+    if let Some(t) = f.submitted_from {
+        q = q.filter(intakes::submitted_at.ge(t));
+    }
+    if let Some(t) = f.submitted_to {
+        q = q.filter(intakes::submitted_at.lt(t));
+    }
+    for word in &f.name_words {
+        let (lo, hi) = word_range(word);
+        q = q.filter(intakes::patient_id.eq_any(ids_with_name_word(lo, hi)));
+    }
+    match (sort.key, sort.descending) {
+        (SortKey::SubmittedAt, desc) => {
+            q = q.filter(intakes::submitted_at.is_not_null());
+            if let Some((t, id)) = after {
+                q = if desc {
+                    q.filter(
+                        intakes::submitted_at
+                            .lt(t)
+                            .or(intakes::submitted_at.eq(t).and(intakes::id.lt(id))),
+                    )
+                } else {
+                    q.filter(
+                        intakes::submitted_at
+                            .gt(t)
+                            .or(intakes::submitted_at.eq(t).and(intakes::id.gt(id))),
+                    )
+                };
+            }
+            q = if desc {
+                q.order((intakes::submitted_at.desc(), intakes::id.desc()))
+            } else {
+                q.order((intakes::submitted_at.asc(), intakes::id.asc()))
+            };
+        }
+        (SortKey::UpdatedAt, desc) => {
+            if let Some((t, id)) = after {
+                q = if desc {
+                    q.filter(
+                        intakes::updated_at
+                            .lt(t)
+                            .or(intakes::updated_at.eq(t).and(intakes::id.lt(id))),
+                    )
+                } else {
+                    q.filter(
+                        intakes::updated_at
+                            .gt(t)
+                            .or(intakes::updated_at.eq(t).and(intakes::id.gt(id))),
+                    )
+                };
+            }
+            q = if desc {
+                q.order((intakes::updated_at.desc(), intakes::id.desc()))
+            } else {
+                q.order((intakes::updated_at.asc(), intakes::id.asc()))
+            };
+        }
+    }
+    q.limit(limit + 1).load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = intake_reviews)]
+pub struct ReviewRow {
+    pub id: String,
+    pub intake_id: String,
+    pub action: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub actor_id: String,
+    pub note: Option<String>,
+    pub assign_to: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_review(conn: &mut DbConn, row: &ReviewRow) -> QueryResult<()> {
+    diesel::insert_into(intake_reviews::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The history, oldest first, with each actor's role and name.
+pub fn reviews(conn: &mut DbConn, intake_id: &str) -> QueryResult<Vec<(ReviewRow, String, String)>> {
+    intake_reviews::table
+        .inner_join(users::table.on(users::id.eq(intake_reviews::actor_id)))
+        .filter(intake_reviews::intake_id.eq(intake_id))
+        .order((intake_reviews::created_at.asc(), intake_reviews::id.asc()))
+        .select((ReviewRow::as_select(), users::role, users::display_name))
+        .load(conn)
+}
+
+/// An enabled staff member, for assignment.
+pub fn is_enabled_staff(conn: &mut DbConn, user_id: &str) -> QueryResult<bool> {
+    let n: i64 = users::table
+        .filter(users::id.eq(user_id))
+        .filter(users::disabled.eq(false))
+        .filter(users::role.eq_any(["clinician", "admin"]))
+        .count()
+        .get_result(conn)?;
+    Ok(n == 1)
+}

@@ -1,0 +1,649 @@
+//! Clinician review: worklist, transitions, exam entries, FHIR export, and staff-only access.
+
+use actix_web::test as at;
+use intake_api::auth::Role;
+use intake_api::db::Backend;
+use serde_json::{Value, json};
+
+use crate::helpers::{fixture, spawn, validate_fhir_r4, with_token};
+use crate::on_both_backends;
+
+const FIXTURES: [&str; 4] = ["fibromyalgia", "crps", "neuropathic", "postoperative"];
+
+/// Submits every fixture, each for its own patient: returns (name, intake id, patient token).
+async fn submitted_fixtures<S, B>(app: &crate::helpers::TestApp<S>) -> Vec<(&'static str, String, String)>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut out = Vec::new();
+    for (i, name) in FIXTURES.iter().enumerate() {
+        let (token, id, _) = app.fixture_draft(name, &format!("patient{i}@example.org")).await;
+        let res = app.submit(&id, &token).await;
+        assert_eq!(res.status, 200, "{name}: {}", String::from_utf8_lossy(&res.body));
+        out.push((*name, id, token));
+    }
+    out
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn worklist_filters(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let fx = submitted_fixtures(&app).await;
+    let id_of = |name: &str| fx.iter().find(|f| f.0 == name).unwrap().1.clone();
+    // A draft too.
+    let (_, draft_id, _) = app.fixture_draft("postoperative", "draft@example.org").await;
+    let list = |q: &str| {
+        let path = format!("/api/v1/intakes?limit=100{q}");
+        let clinician = clinician.clone();
+        let app = &app;
+        async move {
+            let res = app.get(&path, Some(&clinician)).await;
+            assert_eq!(res.status, 200, "{path}: {}", String::from_utf8_lossy(&res.body));
+            res.json()
+        }
+    };
+    let all = list("").await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 5);
+    let crps = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id_of("crps").as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(crps["patient_name"], "Reed, Marcus");
+    assert_eq!(crps["status"], "submitted");
+    assert_eq!(crps["pain_types"], json!(["crps"]));
+    assert_eq!(crps["top_severity"], "urgent");
+    assert_eq!(crps["scores"]["phq9_total"], 16);
+    assert_eq!(crps["scores"]["crps_result"], "pending_clinician_exam");
+    assert_eq!(crps["eligibility"], "urgent_review_required");
+
+    let mut submitted = ids(&list("&status=submitted").await);
+    submitted.sort();
+    let mut expected: Vec<String> = fx.iter().map(|f| f.1.clone()).collect();
+    expected.sort();
+    assert_eq!(submitted, expected);
+    assert_eq!(ids(&list("&status=draft").await), vec![draft_id.clone()]);
+    assert_eq!(ids(&list("&status=draft,submitted").await).len(), 5);
+    assert_eq!(ids(&list("&pain_type=crps").await), vec![id_of("crps")]);
+    assert_eq!(
+        ids(&list("&pain_type=fibromyalgia&status=submitted").await),
+        vec![id_of("fibromyalgia")]
+    );
+    assert_eq!(ids(&list("&flag=suicidal_ideation").await), vec![id_of("crps")]);
+    assert_eq!(
+        ids(&list("&flag=elevated_intraocular_pressure").await),
+        vec![id_of("neuropathic")]
+    );
+    assert_eq!(ids(&list("&severity=urgent").await), vec![id_of("crps")]);
+    let mut warning_or_worse = ids(&list("&severity=warning").await);
+    warning_or_worse.sort();
+    let mut want = vec![id_of("fibromyalgia"), id_of("crps"), id_of("neuropathic")];
+    want.sort();
+    assert_eq!(warning_or_worse, want);
+    assert_eq!(
+        ids(&list("&q=mendez").await),
+        vec![id_of("neuropathic")],
+        "accent-insensitive"
+    );
+    assert_eq!(ids(&list("&q=M%C3%89NDEZ%20ros").await), vec![id_of("neuropathic")]);
+    assert!(ids(&list("&q=jose").await).is_empty());
+    let patient = crps["patient_id"].as_str().unwrap();
+    assert_eq!(ids(&list(&format!("&patient_id={patient}")).await), vec![id_of("crps")]);
+    let past = "2000-01-01T00:00:00Z";
+    let future = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    assert_eq!(
+        ids(&list(&format!("&submitted_from={past}&submitted_to={future}")).await).len(),
+        4
+    );
+    assert!(ids(&list(&format!("&submitted_from={future}")).await).is_empty());
+
+    // Sort by submission time, both directions; drafts never submitted are not in it.
+    let asc = ids(&list("&sort=submitted_at").await);
+    let desc = ids(&list("&sort=-submitted_at").await);
+    assert_eq!(asc.len(), 4);
+    assert_eq!(asc, desc.iter().rev().cloned().collect::<Vec<_>>());
+    assert_eq!(
+        asc,
+        fx.iter().map(|f| f.1.clone()).collect::<Vec<_>>(),
+        "submitted in fixture order"
+    );
+    let upd_asc = ids(&list("&sort=updated_at").await);
+    assert_eq!(upd_asc.last(), Some(&draft_id));
+
+    // Assignment.
+    let etag = format!(
+        "\"{}\"",
+        app.get(&format!("/api/v1/intakes/{}", id_of("crps")), Some(&clinician))
+            .await
+            .json()["version"]
+    );
+    let res = app
+        .send(review_req(
+            &id_of("crps"),
+            &clinician,
+            &etag,
+            json!({"action": "assign", "assign_to": "me"}),
+        ))
+        .await;
+    assert_eq!(res.status, 201);
+    assert_eq!(ids(&list("&assigned_to=me").await), vec![id_of("crps")]);
+}
+
+async fn invalid_worklist_queries(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let res = app.get("/api/v1/intakes?status=lost", Some(&clinician)).await;
+    assert_eq!(res.problem(422, "/problems/validation")["errors"][0]["field"], "status");
+    let res = app.get("/api/v1/intakes?sort=name", Some(&clinician)).await;
+    assert_eq!(res.problem(422, "/problems/validation")["errors"][0]["field"], "sort");
+    let res = app.get("/api/v1/intakes?assigned_to=someone", Some(&clinician)).await;
+    assert_eq!(
+        res.problem(422, "/problems/validation")["errors"][0]["field"],
+        "assigned_to"
+    );
+    app.get("/api/v1/intakes?limit=0", Some(&clinician))
+        .await
+        .problem(422, "/problems/validation");
+    app.get("/api/v1/intakes?limit=101", Some(&clinician))
+        .await
+        .problem(422, "/problems/validation");
+    app.get("/api/v1/intakes?cursor=abc.def", Some(&clinician))
+        .await
+        .problem(400, "/problems/bad-request");
+    app.get("/api/v1/intakes?submitted_from=yesterday", Some(&clinician))
+        .await
+        .problem(422, "/problems/validation");
+}
+
+fn review_req(id: &str, token: &str, etag: &str, body: Value) -> at::TestRequest {
+    with_token(
+        at::TestRequest::post().uri(&format!("/api/v1/intakes/{id}/reviews")),
+        Some(token),
+    )
+    .insert_header(("If-Match", etag.to_owned()))
+    .set_json(body)
+}
+
+async fn paging_visits_each_once(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let f = fixture("postoperative");
+    let (_, token) = app.patient_account("james@example.org").await;
+    assert_eq!(
+        app.post("/api/v1/patients", Some(&token), &f["profile"]).await.status,
+        201
+    );
+    let mut created = Vec::new();
+    for _ in 0..50 {
+        let id = app
+            .post("/api/v1/intakes", Some(&token), &json!({"sections": f["sections"]}))
+            .await
+            .json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(app.submit(&id, &token).await.status, 200);
+        created.push(id);
+    }
+    for sort in ["-submitted_at", "submitted_at", "-updated_at", "updated_at"] {
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        let mut pages = 0;
+        loop {
+            let res = app
+                .get(
+                    &format!("/api/v1/intakes?limit=7&sort={sort}{cursor}"),
+                    Some(&clinician),
+                )
+                .await;
+            assert_eq!(res.status, 200);
+            let page = res.json();
+            seen.extend(ids(&page));
+            pages += 1;
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(pages, 8, "{sort}");
+        assert_eq!(seen.len(), 50, "{sort}");
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 50, "{sort}: every intake exactly once");
+        let expected: Vec<String> = if sort.starts_with('-') {
+            created.iter().rev().cloned().collect()
+        } else {
+            created.clone()
+        };
+        assert_eq!(seen, expected, "{sort}: stable order");
+    }
+    // The patient's own list pages the same way.
+    let page = app.get("/api/v1/intakes?limit=7", Some(&token)).await.json();
+    assert_eq!(ids(&page).len(), 7);
+    // A cursor from one sort cannot be used with another.
+    let c = page["next_cursor"].as_str().unwrap();
+    app.get(
+        &format!("/api/v1/intakes?limit=7&sort=submitted_at&cursor={c}"),
+        Some(&token),
+    )
+    .await
+    .problem(400, "/problems/bad-request");
+}
+
+async fn every_transition_and_every_forbidden_one(backend: Backend) {
+    let app = spawn(backend).await;
+    let (clinician_id, clinician) = app.staff(Role::Clinician, "reyes@clinic.org");
+    let (other_id, _) = app.staff(Role::Clinician, "kim@clinic.org");
+    let (token, id, _) = app.fixture_draft("fibromyalgia", "ana@example.org").await;
+    let path = format!("/api/v1/intakes/{id}");
+    let etag_of = async |app: &crate::helpers::TestApp<_>| -> String {
+        format!("\"{}\"", app.get(&path, Some(&clinician)).await.json()["version"])
+    };
+    // A draft cannot be reviewed.
+    let etag = etag_of(&app).await;
+    let res = app
+        .send(review_req(&id, &clinician, &etag, json!({"action": "start_review"})))
+        .await;
+    let body = res.problem(409, "/problems/conflict");
+    assert_eq!(body["allowed"], json!([]));
+    assert_eq!(app.submit(&id, &token).await.status, 200);
+
+    let step = async |action: Value, expect: u16| {
+        let etag = etag_of(&app).await;
+        let res = app.send(review_req(&id, &clinician, &etag, action)).await;
+        assert_eq!(res.status.as_u16(), expect, "{}", String::from_utf8_lossy(&res.body));
+        res
+    };
+    // Not allowed from submitted: approve, decline. The 409 names what is.
+    let res = step(json!({"action": "approve"}), 409).await;
+    assert_eq!(res.json()["allowed"], json!(["start_review", "request_info", "assign"]));
+    step(json!({"action": "decline", "note": "x"}), 409).await;
+    // If-Match is required and must be current.
+    let res = app
+        .send(
+            with_token(
+                at::TestRequest::post().uri(&format!("{path}/reviews")),
+                Some(&clinician),
+            )
+            .set_json(json!({"action": "start_review"})),
+        )
+        .await;
+    res.problem(428, "/problems/precondition-required");
+    app.send(review_req(&id, &clinician, "\"1\"", json!({"action": "start_review"})))
+        .await
+        .problem(412, "/problems/stale-version");
+
+    let res = step(json!({"action": "start_review"}), 201).await;
+    let body = res.json();
+    assert_eq!(body["intake_status"], "in_review");
+    assert_eq!(
+        body["review"]["assign_to"],
+        clinician_id.to_string(),
+        "the reviewer takes it"
+    );
+    assert_eq!(res.header("etag").unwrap(), format!("\"{}\"", body["intake_version"]));
+    step(json!({"action": "start_review"}), 409).await;
+    // Notes are required to decline or to ask for information.
+    let res = step(json!({"action": "request_info"}), 422).await;
+    assert_eq!(res.json()["errors"][0]["field"], "note");
+    // Assign: to an active staff member only.
+    let res = step(
+        json!({"action": "assign", "assign_to": uuid::Uuid::now_v7().to_string()}),
+        422,
+    )
+    .await;
+    assert_eq!(res.json()["errors"][0]["field"], "assign_to");
+    step(json!({"action": "assign"}), 422).await;
+    let res = step(json!({"action": "assign", "assign_to": other_id.to_string()}), 201).await;
+    assert_eq!(res.json()["intake_status"], "in_review");
+
+    // Back to the patient with a note they can read.
+    step(
+        json!({"action": "request_info", "note": "Please add your blood-pressure medicine dose."}),
+        201,
+    )
+    .await;
+    let seen = app.get(&path, Some(&token)).await.json();
+    assert_eq!(seen["status"], "needs_info");
+    assert_eq!(seen["review_note"], "Please add your blood-pressure medicine dose.");
+    let res = step(json!({"action": "approve"}), 409).await;
+    assert_eq!(res.json()["allowed"], json!(["assign"]));
+    // The patient edits and submits again; both submissions are kept, the first unchanged.
+    let first = app.get(&format!("{path}/submissions"), Some(&token)).await.json()[0].clone();
+    let mut mh = fixture("fibromyalgia")["sections"]["medical_history"].clone();
+    mh["current_medications"][2]["dose_amount"] = json!(20);
+    let etag = format!("\"{}\"", seen["version"]);
+    let res = app
+        .patch(
+            &path,
+            Some(&token),
+            &json!({"sections": {"medical_history": mh}}),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(app.submit(&id, &token).await.status, 200);
+    let subs = app.get(&format!("{path}/submissions"), Some(&token)).await.json();
+    assert_eq!(subs.as_array().unwrap().len(), 2);
+    assert_eq!(subs[0], first, "the first submission is never changed");
+    assert_eq!(subs[1]["seq"], 2);
+    assert_eq!(
+        subs[1]["sections"]["medical_history"]["current_medications"][2]["dose_amount"],
+        20.0
+    );
+
+    step(json!({"action": "start_review"}), 201).await;
+    step(json!({"action": "decline"}), 422).await;
+    step(
+        json!({"action": "approve", "note": "Cleared; BP to be rechecked on the day."}),
+        201,
+    )
+    .await;
+    for action in ["start_review", "approve", "request_info", "assign"] {
+        let res = step(json!({"action": action, "note": "x", "assign_to": "me"}), 409).await;
+        assert_eq!(res.json()["allowed"], json!([]));
+    }
+
+    // The history, oldest first, with actor, time and note.
+    let history = app.get(&format!("{path}/reviews"), Some(&clinician)).await.json();
+    let steps: Vec<(&str, &str, &str)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["action"].as_str().unwrap(),
+                h["from_status"].as_str().unwrap(),
+                h["to_status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            ("start_review", "submitted", "in_review"),
+            ("assign", "in_review", "in_review"),
+            ("request_info", "in_review", "needs_info"),
+            ("start_review", "submitted", "in_review"),
+            ("approve", "in_review", "approved"),
+        ]
+    );
+    assert_eq!(history[0]["actor"]["display_name"], "Dr. reyes@clinic.org");
+    assert_eq!(history[0]["actor"]["role"], "clinician");
+    assert_eq!(history[4]["note"], "Cleared; BP to be rechecked on the day.");
+
+    // A declined path too.
+    let (token2, id2, _) = app.fixture_draft("postoperative", "james@example.org").await;
+    assert_eq!(app.submit(&id2, &token2).await.status, 200);
+    let v = app
+        .get(&format!("/api/v1/intakes/{id2}"), Some(&clinician))
+        .await
+        .json()["version"]
+        .clone();
+    let res = app
+        .send(review_req(
+            &id2,
+            &clinician,
+            &format!("\"{v}\""),
+            json!({"action": "start_review"}),
+        ))
+        .await;
+    let v = res.json()["intake_version"].clone();
+    let res = app
+        .send(review_req(
+            &id2,
+            &clinician,
+            &format!("\"{v}\""),
+            json!({"action": "decline", "note": "Not a candidate now."}),
+        ))
+        .await;
+    assert_eq!(res.json()["intake_status"], "declined");
+}
+
+async fn exam_entry_moves_crps_from_pending(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let (token, id, _) = app.fixture_draft("crps", "marcus@example.org").await;
+    let path = format!("/api/v1/intakes/{id}");
+    let exam = json!({"crps_budapest": {"signs": {"sensory": true, "vasomotor": true, "sudomotor_edema": false, "motor_trophic": false},
+                                        "other_diagnosis_explains": false}});
+    let put = |etag: Option<String>, body: &Value| {
+        let mut r = with_token(at::TestRequest::put().uri(&format!("{path}/exam")), Some(&clinician)).set_json(body);
+        if let Some(e) = etag {
+            r = r.insert_header(("If-Match", e));
+        }
+        r
+    };
+    // Not before the intake is submitted.
+    app.send(put(Some("\"1\"".into()), &exam))
+        .await
+        .problem(409, "/problems/conflict");
+    assert_eq!(app.submit(&id, &token).await.status, 200);
+    let before = app.get(&path, Some(&clinician)).await.json();
+    assert_eq!(before["scores"]["crps_budapest"]["result"], "pending_clinician_exam");
+    app.send(put(None, &exam))
+        .await
+        .problem(428, "/problems/precondition-required");
+    let res = app.send(put(Some(format!("\"{}\"", before["version"])), &exam)).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let after = res.json();
+    assert_eq!(after["scores"]["crps_budapest"]["result"], "met");
+    assert_eq!(after["scores"]["crps_budapest"]["subscales"]["sign_categories"], 2);
+    assert_eq!(after["version"].as_i64(), before["version"].as_i64().map(|v| v + 1));
+    // The worklist column follows; the submission snapshot keeps what was computed at submit.
+    let row = app.get("/api/v1/intakes?pain_type=crps", Some(&clinician)).await.json();
+    assert_eq!(row["items"][0]["scores"]["crps_result"], "met");
+    let subs = app.get(&format!("{path}/submissions"), Some(&clinician)).await.json();
+    assert_eq!(subs[0]["scores"]["crps_budapest"]["result"], "pending_clinician_exam");
+    // Another diagnosis explains it: not met.
+    let mut other = exam.clone();
+    other["crps_budapest"]["other_diagnosis_explains"] = json!(true);
+    let res = app.send(put(Some(format!("\"{}\"", after["version"])), &other)).await;
+    assert_eq!(res.json()["scores"]["crps_budapest"]["result"], "not_met");
+    let history = app.get(&format!("{path}/reviews"), Some(&clinician)).await.json();
+    assert_eq!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["action"] == "exam")
+            .count(),
+        2
+    );
+    // DN4 is off at this clinic; an intake without CRPS answers cannot take CRPS signs.
+    let v = res.json()["version"].clone();
+    app.send(put(
+        Some(format!("\"{v}\"")),
+        &json!({"dn4": {"exam": {"hypoesthesia_touch": true, "hypoesthesia_pinprick": false, "brushing": false}}}),
+    ))
+    .await
+    .problem(404, "/problems/not-enabled");
+    let (t2, id2, _) = app.fixture_draft("postoperative", "james@example.org").await;
+    assert_eq!(app.submit(&id2, &t2).await.status, 200);
+    let v2 = app
+        .get(&format!("/api/v1/intakes/{id2}"), Some(&clinician))
+        .await
+        .json()["version"]
+        .clone();
+    let res = app
+        .send(
+            with_token(
+                at::TestRequest::put().uri(&format!("/api/v1/intakes/{id2}/exam")),
+                Some(&clinician),
+            )
+            .insert_header(("If-Match", format!("\"{v2}\"")))
+            .set_json(&exam),
+        )
+        .await;
+    assert_eq!(
+        res.problem(422, "/problems/validation")["errors"][0]["field"],
+        "crps_budapest"
+    );
+}
+
+async fn fhir_export_validates_against_r4(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let fx = submitted_fixtures(&app).await;
+    for (name, id, _) in &fx {
+        let res = app.get(&format!("/api/v1/intakes/{id}/fhir"), Some(&clinician)).await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.content_type(), "application/fhir+json");
+        let doc = res.json();
+        if let Err(e) = validate_fhir_r4(&doc) {
+            panic!("{name}: {e}");
+        }
+        let kinds: Vec<&str> = doc["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+            .collect();
+        for kind in [
+            "Patient",
+            "Condition",
+            "QuestionnaireResponse",
+            "Observation",
+            "AllergyIntolerance",
+        ] {
+            assert!(kinds.contains(&kind), "{name}: no {kind} in {kinds:?}");
+        }
+        let loinc: Vec<&str> = doc["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| {
+                e["resource"]["code"]["coding"][0]["code"]
+                    .as_str()
+                    .filter(|_| e["resource"]["code"]["coding"][0]["system"] == "http://loinc.org")
+            })
+            .collect();
+        assert!(
+            loinc.contains(&"44261-6") && loinc.contains(&"70274-6"),
+            "{name}: {loinc:?}"
+        );
+        let patient = doc["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["resource"]["resourceType"] == "Patient")
+            .unwrap();
+        assert_eq!(
+            patient["resource"]["name"][0]["family"],
+            fixture(name)["profile"]["family_name"]
+        );
+    }
+    // The CRPS intake carries its flags and medications.
+    let crps = app
+        .get(&format!("/api/v1/intakes/{}/fhir", fx[1].1), Some(&clinician))
+        .await
+        .json();
+    let flags: Vec<&str> = crps["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "Flag")
+        .map(|e| e["resource"]["code"]["coding"][0]["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        flags,
+        vec!["suicidal_ideation", "suicide_risk_nonacute", "high_opioid_dose"]
+    );
+    let meds = crps["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["resource"]["resourceType"] == "MedicationStatement")
+        .count();
+    assert_eq!(meds, 4);
+    // A broken document is caught by the validator (the check itself can fail).
+    let mut broken = crps.clone();
+    broken["entry"][0]["resource"]["gender"] = json!("robot");
+    assert!(validate_fhir_r4(&broken).is_err());
+    let mut broken = crps;
+    broken["entry"][1]["resource"]["unknownElement"] = json!(1);
+    assert!(validate_fhir_r4(&broken).is_err());
+}
+
+async fn patients_reach_no_staff_route(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let (token, id, _) = app.fixture_draft("crps", "marcus@example.org").await;
+    assert_eq!(app.submit(&id, &token).await.status, 200);
+    let (other_token, _, _) = app.fixture_draft("postoperative", "james@example.org").await;
+    let path = format!("/api/v1/intakes/{id}");
+    let etag = format!("\"{}\"", app.get(&path, Some(&token)).await.json()["version"]);
+    for t in [&token, &other_token] {
+        app.send(review_req(&id, t, &etag, json!({"action": "start_review"})))
+            .await
+            .problem(403, "/problems/forbidden");
+        app.get(&format!("{path}/reviews"), Some(t))
+            .await
+            .problem(403, "/problems/forbidden");
+        app.get(&format!("{path}/fhir"), Some(t))
+            .await
+            .problem(403, "/problems/forbidden");
+        let res = app
+            .send(with_token(at::TestRequest::put().uri(&format!("{path}/exam")), Some(t)).insert_header(("If-Match", etag.clone())).set_json(json!({"crps_budapest": {"signs": {"sensory": true, "vasomotor": true, "sudomotor_edema": true, "motor_trophic": true}, "other_diagnosis_explains": false}})))
+            .await;
+        res.problem(403, "/problems/forbidden");
+    }
+    // A patient's list is their own, even when asking for someone else's.
+    let marcus_patient = app.get(&path, Some(&token)).await.json()["patient_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let theirs = app
+        .get(
+            &format!("/api/v1/intakes?patient_id={marcus_patient}"),
+            Some(&other_token),
+        )
+        .await
+        .json();
+    assert!(theirs["items"].as_array().unwrap().is_empty());
+    let own = app.get("/api/v1/intakes?limit=100", Some(&other_token)).await.json();
+    assert_eq!(own["items"].as_array().unwrap().len(), 1);
+
+    // Worklist reads, review steps and exports are audited.
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    app.get("/api/v1/intakes", Some(&clinician)).await;
+    app.get(&format!("{path}/fhir"), Some(&clinician)).await;
+    app.send(review_req(&id, &clinician, &etag, json!({"action": "start_review"})))
+        .await;
+    for action in ["intake.list", "intake.export_fhir", "intake.review.start"] {
+        let events = app
+            .get(&format!("/api/v1/audit?action={action}&resource_id={id}"), Some(&admin))
+            .await
+            .json();
+        assert!(!events["items"].as_array().unwrap().is_empty(), "{action} not audited");
+    }
+}
+
+on_both_backends!(
+    worklist_filters,
+    invalid_worklist_queries,
+    paging_visits_each_once,
+    every_transition_and_every_forbidden_one,
+    exam_entry_moves_crps_from_pending,
+    fhir_export_validates_against_r4,
+    patients_reach_no_staff_route,
+);
