@@ -58,7 +58,12 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
             let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
                 ApiError::BadRequest(format!("malformed JSON at line {}, column {}", e.line(), e.column()))
             })?;
-            let (value, mut issues) = collect_errors::<T>(&json, "");
+            let mut issues = nul_characters(&json, "");
+            if !issues.is_empty() {
+                return Err(ApiError::Validation(issues));
+            }
+            let (value, more) = collect_errors::<T>(&json, "");
+            issues = more;
             if let Some(v) = &value
                 && let Err(e) = v.validate()
             {
@@ -70,6 +75,32 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
                 _ => Err(ApiError::Validation(issues)),
             }
         })
+    }
+}
+
+/// NUL characters anywhere in a JSON document, by path. No text field may hold one (PostgreSQL
+/// cannot store them, and no legitimate input needs them).
+pub fn nul_characters(v: &serde_json::Value, path: &str) -> Vec<FieldIssue> {
+    let issue = |p: &str| FieldIssue::new(p, "control_characters", "must not contain NUL characters");
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => vec![issue(path)],
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .flat_map(|(i, x)| nul_characters(x, &format!("{path}[{i}]")))
+            .collect(),
+        serde_json::Value::Object(m) => m
+            .iter()
+            .flat_map(|(k, x)| {
+                let p = join(path, k);
+                if k.contains('\0') {
+                    vec![issue(&p)]
+                } else {
+                    nul_characters(x, &p)
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -348,6 +379,20 @@ pub fn parse_query<T: DeserializeOwned + Validate>(query: &str) -> Result<T, Api
         .into_iter()
         .filter(|(_, v)| !v.is_empty())
         .collect();
+    let with_nul: Vec<FieldIssue> = pairs
+        .iter()
+        .filter(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| {
+            FieldIssue::new(
+                k.replace('\0', ""),
+                "control_characters",
+                "must not contain NUL characters",
+            )
+        })
+        .collect();
+    if !with_nul.is_empty() {
+        return Err(ApiError::Validation(with_nul));
+    }
     let encoded = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     let result = {
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
