@@ -214,6 +214,9 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             let has_query = params
                 .iter()
                 .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+            let has_header = params
+                .iter()
+                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Header));
             let has_body = op.request_body.is_some();
             let uses_db = !op.operation_id.as_deref().is_some_and(|id| NO_DATABASE.contains(&id));
             if secured {
@@ -226,6 +229,10 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
             if has_path {
                 add_ref(op, "404");
+            }
+            // A path parameter that is not a UUID, or a malformed If-Match / Idempotency-Key.
+            if has_path || has_header {
+                add_ref(op, "400");
             }
             if has_query {
                 add_ref(op, "422");

@@ -53,6 +53,7 @@ where
     responses(
         (status = 201, description = "Draft created", body = IntakeResponse,
          headers(("Location" = String, description = "URL of the intake"), ("ETag" = String, description = "Version for If-Match"))),
+        (status = 404, description = "No such patient, or not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The patient has no profile yet, or the key is in use", body = Problem, content_type = "application/problem+json"),
     )
 )]

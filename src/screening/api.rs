@@ -41,7 +41,7 @@ impl InstrumentSummary {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OptionDto {
     /// The value to send in `answers` (number, string or boolean).
-    #[schema(value_type = Object, example = 2)]
+    #[schema(schema_with = scalar, example = 2)]
     pub value: serde_json::Value,
     #[schema(example = "More than half the days")]
     pub label: String,
@@ -124,4 +124,12 @@ pub struct ScoreRequest {
     /// Item id → answer.
     #[schema(value_type = Object)]
     pub answers: serde_json::Value,
+}
+
+/// A JSON number, string or boolean.
+fn scalar() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Number, Type::String, Type::Boolean]))
+        .build()
 }
