@@ -95,7 +95,7 @@ impl ManageConnection for DbManager {
                 // synchronous=FULL: a 2xx means the write survives power loss (WAL is set once
                 // per file in `build_pool`; setting it here races other connections at start).
                 c.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {ms}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                    "PRAGMA busy_timeout = {ms}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;"
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))
@@ -141,12 +141,16 @@ pub fn build_pool(url: &DbUrl, opts: &PoolOptions) -> anyhow::Result<DbPool> {
         let mut c = diesel::SqliteConnection::establish(path)?;
         c.batch_execute("PRAGMA journal_mode = WAL;")?;
     }
+    // A SQLite file connection does not go stale; a PostgreSQL one can (server restart, network),
+    // so only those are checked (one round trip) before each use.
+    let test_on_check_out = url.backend() == Backend::Postgres;
     let manager = DbManager {
         url,
         statement_timeout: opts.statement_timeout,
     };
     let pool = r2d2::Pool::builder()
         .max_size(opts.max_size)
+        .test_on_check_out(test_on_check_out)
         .min_idle(Some(1))
         .connection_timeout(opts.checkout_timeout)
         .error_handler(Box::new(PoolErrorLogger))

@@ -58,18 +58,20 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
             let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
                 ApiError::BadRequest(format!("malformed JSON at line {}, column {}", e.line(), e.column()))
             })?;
-            let mut issues = nul_characters(&json, "");
-            if !issues.is_empty() {
-                return Err(ApiError::Validation(issues));
-            }
-            let (value, more) = collect_errors::<T>(&json, "");
-            issues = more;
+            let nul = nul_characters(&json, "");
+            let (value, mut issues) = collect_errors::<T>(&json, "");
             if let Some(v) = &value
                 && let Err(e) = v.validate()
             {
                 issues.extend(validation_issues(&e));
-                issues.sort_by(|a, b| a.field.cmp(&b.field));
             }
+            // NUL characters are refused even where the field itself takes any JSON.
+            for n in nul {
+                if !issues.iter().any(|i| i.field == n.field) {
+                    issues.push(n);
+                }
+            }
+            issues.sort_by(|a, b| a.field.cmp(&b.field));
             match value {
                 Some(v) if issues.is_empty() => Ok(ValidatedJson(v)),
                 _ => Err(ApiError::Validation(issues)),

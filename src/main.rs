@@ -2,6 +2,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc: request handling allocates many short-lived JSON buffers across threads, where
+/// glibc malloc spent a measured ~12% of CPU (bench/RESULTS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
 

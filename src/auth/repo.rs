@@ -75,15 +75,21 @@ pub fn find_by_external_subject(conn: &mut DbConn, subject: &str) -> QueryResult
 pub type ActorRow = (String, String, String, bool, Option<String>);
 
 pub fn actor(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<ActorRow>> {
+    // A scalar subquery, not a LEFT JOIN: when most `patients.user_id` are NULL (profiles staff
+    // created), SQLite's statistics make the join scan every patient; the subquery always uses
+    // the unique index.
+    let own_patient = patients::table
+        .filter(patients::user_id.eq(users::id.nullable()))
+        .select(patients::id)
+        .single_value();
     users::table
-        .left_join(patients::table.on(patients::user_id.eq(users::id.nullable())))
         .filter(users::id.eq(user_id))
         .select((
             users::id,
             users::role,
             users::display_name,
             users::disabled,
-            patients::id.nullable(),
+            own_patient,
         ))
         .first(conn)
         .optional()

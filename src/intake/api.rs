@@ -139,15 +139,20 @@ pub struct IntakeResponse {
     pub version: i64,
     /// The document; fields never answered are left out.
     #[schema(value_type = Sections)]
-    pub sections: serde_json::Value,
-    /// Scores of the latest submission, by instrument code (empty before the first submit).
-    pub scores: BTreeMap<String, ScoreResult>,
-    /// Flags of the latest submission, most severe first.
-    pub flags: Vec<Flag>,
-    /// Decision support from the latest submission; null before the first submit.
-    pub eligibility: Option<Eligibility>,
-    /// Opioid load (CDC 2022) from the latest submission.
-    pub mme: Option<MmeResult>,
+    pub sections: Box<serde_json::value::RawValue>,
+    /// Current scores by instrument code: the latest submission's, re-scored when a clinician
+    /// records exam findings (empty before the first submit).
+    #[schema(value_type = BTreeMap<String, ScoreResult>)]
+    pub scores: Box<serde_json::value::RawValue>,
+    /// Current flags, most severe first.
+    #[schema(value_type = Vec<Flag>)]
+    pub flags: Box<serde_json::value::RawValue>,
+    /// Decision support; null before the first submit.
+    #[schema(value_type = Option<Eligibility>)]
+    pub eligibility: Box<serde_json::value::RawValue>,
+    /// Opioid load (CDC 2022); null before the first submit.
+    #[schema(value_type = Option<MmeResult>)]
+    pub mme: Box<serde_json::value::RawValue>,
     /// While editable: what a submit would still ask for (by JSON path).
     pub missing: Vec<FieldIssue>,
     /// Staff started this intake for the patient (phone intake).

@@ -7,7 +7,7 @@ use crate::db::DbConn;
 use crate::schema::{intake_flags, intake_pain_types, intake_submissions, intakes};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = intakes, treat_none_as_null = true)]
+#[diesel(table_name = intakes, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct IntakeRow {
     pub id: String,
     pub patient_id: String,
@@ -158,4 +158,26 @@ pub fn latest_submitted_sections(conn: &mut DbConn, patient_id: &str) -> QueryRe
         .select(intake_submissions::sections)
         .first(conn)
         .optional()
+}
+
+/// The columns a list needs (never the large documents).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = intakes)]
+pub struct SummaryRow {
+    pub id: String,
+    pub patient_id: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub assigned_to: Option<String>,
+    pub top_severity: Option<i32>,
+    pub eligibility: Option<String>,
+    pub pain_types: Option<String>,
+    pub flag_codes: Option<String>,
+    pub phq9_total: Option<i32>,
+    pub gad7_total: Option<i32>,
+    pub pain_average: Option<i32>,
+    pub fm_result: Option<String>,
+    pub crps_result: Option<String>,
 }

@@ -114,25 +114,52 @@ pub fn current_results(row: &repo::IntakeRow) -> Result<(BTreeMap<String, ScoreR
     Ok((scores, assessment))
 }
 
+/// The stored JSON, passed through as is: the documents are stored exactly as they are
+/// returned, so a read does not parse and re-serialise them.
+fn raw(json: &str) -> Result<Box<serde_json::value::RawValue>, ApiError> {
+    serde_json::value::RawValue::from_string(json.to_owned()).map_err(internal)
+}
+
+/// The parts of a stored assessment, split without building a value tree.
+#[derive(serde::Deserialize)]
+struct AssessmentParts {
+    flags: Box<serde_json::value::RawValue>,
+    eligibility: Box<serde_json::value::RawValue>,
+    mme: Box<serde_json::value::RawValue>,
+}
+
 pub fn response(row: &repo::IntakeRow, cfg: &ScreeningConfig) -> Result<IntakeResponse, ApiError> {
-    let sections = parse_sections(row)?;
     let status = status_of(row)?;
-    let (scores, assessment) = current_results(row)?;
     let missing = if status.editable() {
-        check_submit(&sections, None, cfg).err().unwrap_or_default()
+        check_submit(&parse_sections(row)?, None, cfg).err().unwrap_or_default()
     } else {
         Vec::new()
     };
+    let parts: Option<AssessmentParts> = row
+        .assessment
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(internal)?;
     Ok(IntakeResponse {
         id: uuid(&row.id)?,
         patient_id: uuid(&row.patient_id)?,
         status,
         version: row.version,
-        sections: document(&sections)?,
-        scores,
-        flags: assessment.as_ref().map(|a| a.flags.clone()).unwrap_or_default(),
-        eligibility: assessment.as_ref().map(|a| a.eligibility.clone()),
-        mme: assessment.map(|a| a.mme),
+        sections: raw(&row.sections)?,
+        scores: raw(row.scores.as_deref().unwrap_or("{}"))?,
+        flags: match &parts {
+            Some(p) => p.flags.clone(),
+            None => raw("[]")?,
+        },
+        eligibility: match &parts {
+            Some(p) => p.eligibility.clone(),
+            None => raw("null")?,
+        },
+        mme: match parts {
+            Some(p) => p.mme,
+            None => raw("null")?,
+        },
         missing,
         created_on_behalf: row.created_on_behalf,
         assigned_to: row.assigned_to.as_deref().map(uuid).transpose()?,
@@ -547,6 +574,66 @@ fn enum_text<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
+/// The worklist's view of a submission: column values and child rows. Pure.
+pub struct WorklistIndex {
+    pub pain_types: Vec<String>,
+    pub flags: Vec<(String, i32)>,
+}
+
+impl WorklistIndex {
+    /// Sets the worklist columns and the current results on `row`; returns the child rows.
+    pub fn apply(
+        row: &mut repo::IntakeRow,
+        sections: &Sections,
+        scores: &BTreeMap<String, ScoreResult>,
+        assessment: &Assessment,
+    ) -> Result<Self, ApiError> {
+        let mut pain_types: Vec<String> = sections
+            .pain
+            .as_ref()
+            .and_then(|p| p.conditions.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.kind.as_ref().map(enum_text))
+            .collect();
+        pain_types.sort();
+        pain_types.dedup();
+        let mut flags: Vec<(String, i32)> = assessment
+            .flags
+            .iter()
+            .map(|f| (f.code.clone(), severity_rank(f.severity)))
+            .collect();
+        flags.sort();
+        flags.dedup_by(|a, b| a.0 == b.0);
+        let total = |code: &str| {
+            scores
+                .get(code)
+                .and_then(|s| s.total.as_ref())
+                .and_then(|n| n.as_i64())
+                .map(|n| n as i32)
+        };
+        row.top_severity = Some(flags.iter().map(|f| f.1).max().unwrap_or(0));
+        row.eligibility = Some(enum_text(&assessment.eligibility.status));
+        row.pain_types = Some(pain_types.join(","));
+        row.flag_codes = Some(
+            assessment
+                .flags
+                .iter()
+                .map(|f| f.code.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        row.phq9_total = total("phq9");
+        row.gad7_total = total("gad7");
+        row.pain_average = total("pain_nrs");
+        row.fm_result = scores.get("fm2016").and_then(|s| s.result.clone());
+        row.crps_result = scores.get("crps_budapest").and_then(|s| s.result.clone());
+        row.scores = Some(serde_json::to_string(scores).map_err(internal)?);
+        row.assessment = Some(serde_json::to_string(assessment).map_err(internal)?);
+        Ok(Self { pain_types, flags })
+    }
+}
+
 /// Writes the worklist columns and child rows from a submission's results.
 pub fn index_results(
     conn: &mut DbConn,
@@ -555,49 +642,8 @@ pub fn index_results(
     scores: &BTreeMap<String, ScoreResult>,
     assessment: &Assessment,
 ) -> Result<(), ApiError> {
-    let mut pain_types: Vec<String> = sections
-        .pain
-        .as_ref()
-        .and_then(|p| p.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.kind.as_ref().map(enum_text))
-        .collect();
-    pain_types.sort();
-    pain_types.dedup();
-    let mut flags: Vec<(String, i32)> = assessment
-        .flags
-        .iter()
-        .map(|f| (f.code.clone(), severity_rank(f.severity)))
-        .collect();
-    flags.sort();
-    flags.dedup_by(|a, b| a.0 == b.0);
-    let total = |code: &str| {
-        scores
-            .get(code)
-            .and_then(|s| s.total.as_ref())
-            .and_then(|n| n.as_i64())
-            .map(|n| n as i32)
-    };
-    row.top_severity = Some(flags.iter().map(|f| f.1).max().unwrap_or(0));
-    row.eligibility = Some(enum_text(&assessment.eligibility.status));
-    row.pain_types = Some(pain_types.join(","));
-    row.flag_codes = Some(
-        assessment
-            .flags
-            .iter()
-            .map(|f| f.code.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    row.phq9_total = total("phq9");
-    row.gad7_total = total("gad7");
-    row.pain_average = total("pain_nrs");
-    row.fm_result = scores.get("fm2016").and_then(|s| s.result.clone());
-    row.crps_result = scores.get("crps_budapest").and_then(|s| s.result.clone());
-    row.scores = Some(serde_json::to_string(scores).map_err(internal)?);
-    row.assessment = Some(serde_json::to_string(assessment).map_err(internal)?);
-    repo::replace_index_rows(conn, &row.id, &pain_types, &flags)?;
+    let index = WorklistIndex::apply(row, sections, scores, assessment)?;
+    repo::replace_index_rows(conn, &row.id, &index.pain_types, &index.flags)?;
     Ok(())
 }
 
@@ -690,7 +736,7 @@ pub fn submissions(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<Audit
     Ok(Audited::new(out, vec![event]))
 }
 
-pub fn summary(row: repo::IntakeRow, given: &str, family: &str) -> Result<IntakeSummary, ApiError> {
+pub fn summary(row: repo::SummaryRow, given: &str, family: &str) -> Result<IntakeSummary, ApiError> {
     let split = |s: &Option<String>| -> Vec<String> {
         s.as_deref()
             .map(|v| v.split(',').filter(|x| !x.is_empty()).map(str::to_owned).collect())
@@ -700,7 +746,8 @@ pub fn summary(row: repo::IntakeRow, given: &str, family: &str) -> Result<Intake
         id: uuid(&row.id)?,
         patient_id: uuid(&row.patient_id)?,
         patient_name: format!("{family}, {given}"),
-        status: status_of(&row)?,
+        status: IntakeStatus::parse(&row.status)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown status")))?,
         pain_types: split(&row.pain_types),
         top_severity: row.top_severity.and_then(|s| match s {
             3 => Some("urgent".to_owned()),

@@ -8,7 +8,7 @@ use crate::schema::{patient_name_tokens, patients};
 use crate::text;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = patients)]
+#[diesel(table_name = patients, treat_none_as_default_value = false)]
 pub struct PatientRow {
     pub id: String,
     pub user_id: Option<String>,

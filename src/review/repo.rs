@@ -4,9 +4,9 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::intake::repo::IntakeRow;
-use crate::patients::repo::{ids_with_name_word, word_range};
-use crate::schema::{intake_flags, intake_pain_types, intake_reviews, intakes, patients, users};
+use crate::intake::repo::SummaryRow;
+use crate::patients::repo::word_range;
+use crate::schema::{intake_flags, intake_pain_types, intake_reviews, intakes, patient_name_tokens, patients, users};
 
 /// Worklist filters, already validated.
 #[derive(Debug, Clone, Default)]
@@ -36,18 +36,35 @@ pub struct Sort {
     pub descending: bool,
 }
 
+// Correlated EXISTS rather than IN (subquery): the planner walks the (status, time) index in
+// page order and checks each candidate by key, stopping after one page, instead of
+// materialising and sorting every matching intake.
 #[diesel::dsl::auto_type(no_type_alias)]
 fn with_pain_type(t: String) -> _ {
-    intake_pain_types::table
-        .filter(intake_pain_types::pain_type.eq(t))
-        .select(intake_pain_types::intake_id)
+    diesel::dsl::exists(
+        intake_pain_types::table
+            .filter(intake_pain_types::pain_type.eq(t))
+            .filter(intake_pain_types::intake_id.eq(intakes::id)),
+    )
 }
 
 #[diesel::dsl::auto_type(no_type_alias)]
 fn with_flag(code: String) -> _ {
-    intake_flags::table
-        .filter(intake_flags::code.eq(code))
-        .select(intake_flags::intake_id)
+    diesel::dsl::exists(
+        intake_flags::table
+            .filter(intake_flags::code.eq(code))
+            .filter(intake_flags::intake_id.eq(intakes::id)),
+    )
+}
+
+#[diesel::dsl::auto_type(no_type_alias)]
+fn with_name_word(lo: String, hi: String) -> _ {
+    diesel::dsl::exists(
+        patient_name_tokens::table
+            .filter(patient_name_tokens::patient_id.eq(intakes::patient_id))
+            .filter(patient_name_tokens::token.ge(lo))
+            .filter(patient_name_tokens::token.lt(hi)),
+    )
 }
 
 /// One page of the worklist (one extra row to know if there is a next page). The sort is stable:
@@ -59,19 +76,19 @@ pub fn worklist(
     sort: Sort,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> QueryResult<Vec<(IntakeRow, String, String)>> {
+) -> QueryResult<Vec<(SummaryRow, String, String)>> {
     let mut q = intakes::table
         .inner_join(patients::table)
-        .select((IntakeRow::as_select(), patients::given_name, patients::family_name))
+        .select((SummaryRow::as_select(), patients::given_name, patients::family_name))
         .into_boxed();
     if !f.statuses.is_empty() {
         q = q.filter(intakes::status.eq_any(f.statuses.clone()));
     }
     if let Some(t) = &f.pain_type {
-        q = q.filter(intakes::id.eq_any(with_pain_type(t.clone())));
+        q = q.filter(with_pain_type(t.clone()));
     }
     if let Some(code) = &f.flag {
-        q = q.filter(intakes::id.eq_any(with_flag(code.clone())));
+        q = q.filter(with_flag(code.clone()));
     }
     if let Some(sev) = f.min_severity {
         q = q.filter(intakes::top_severity.ge(sev));
@@ -90,7 +107,7 @@ pub fn worklist(
     }
     for word in &f.name_words {
         let (lo, hi) = word_range(word);
-        q = q.filter(intakes::patient_id.eq_any(ids_with_name_word(lo, hi)));
+        q = q.filter(with_name_word(lo, hi));
     }
     match (sort.key, sort.descending) {
         (SortKey::SubmittedAt, desc) => {

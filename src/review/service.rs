@@ -113,7 +113,7 @@ pub fn worklist(
     let after = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
     let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
     let rows = repo::worklist(conn, &filter, sort, after, limit)?;
-    let key = move |(r, _, _): &(intake_repo::IntakeRow, String, String)| {
+    let key = move |(r, _, _): &(intake_repo::SummaryRow, String, String)| {
         let t = if sort.key == SortKey::SubmittedAt {
             r.submitted_at.unwrap_or(r.updated_at)
         } else {

@@ -5,7 +5,6 @@ CREATE TABLE intakes (
     patient_id        TEXT NOT NULL REFERENCES patients (id),
     status            TEXT NOT NULL,          -- draft | submitted | in_review | approved | declined | needs_info
     version           BIGINT NOT NULL,
-    sections          TEXT NOT NULL,
     created_by        TEXT NOT NULL REFERENCES users (id),
     created_on_behalf BOOLEAN NOT NULL,       -- staff created it for the patient (phone intake)
     created_at        TIMESTAMP NOT NULL,
@@ -24,6 +23,9 @@ CREATE TABLE intakes (
     fm_result         TEXT,
     crps_result       TEXT,
     review_note       TEXT,                   -- the latest note sent to the patient (request_info)
+    -- The large JSON documents come last: SQLite reads a row's columns in order, so the
+    -- worklist's columns above never pull these pages in.
+    sections          TEXT NOT NULL,
     exam              TEXT                    -- clinician exam findings by instrument (JSON)
 );
 CREATE INDEX intakes_patient_idx ON intakes (patient_id, updated_at);

@@ -1,0 +1,295 @@
+#!/usr/bin/env python3
+"""Benchmarks the release build on SQLite and PostgreSQL and writes bench/RESULTS.md.
+
+    python3 bench/run.py [--duration 15] [--connections 16] [--intakes 100000] [--skip-build]
+
+For each backend: a fresh database, 100k seeded intakes, the server started as in production
+(APP_ENV=production, JSON logs at info), then wrk (a second process, loopback) drives:
+  1 GET /health (the framework's own limit), 2 GET an intake (auth + read + audited),
+  3 a full intake as its three requests: a create with every section, a patch of every
+  section, a submit; 4 a worklist page with two filters; 5 80% reads / 20% writes.
+Baselines measured in the same run: SQLite's durable commit rate with the service's pragmas
+(intake-seed commit-rate), pgbench with a one-insert script at the same client count.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "bench", "out")
+PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+SECRET = "bench-" + os.urandom(24).hex()
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), check=True, text=True, capture_output=True, **kw).stdout
+
+
+def ensure_tools():
+    if not shutil.which("wrk"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    if not shutil.which("pgbench"):
+        sys.exit("pgbench not found (Debian package postgresql-client)")
+
+
+def build():
+    t = time.time()
+    subprocess.run(["cargo", "build", "--release", "--locked", "--bins"], cwd=ROOT, check=True)
+    return time.time() - t
+
+
+def psql(sql, url=PG_ADMIN):
+    return sh(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+
+
+def db_url(name):
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def proc_stats(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(fields[11]) + int(fields[12])) / ticks
+    rss = hwm = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) // 1024
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1]) // 1024
+    return cpu, rss, hwm
+
+
+def wait_http(url, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except Exception:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def wrk(script, port, duration, connections, threads, env):
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--timeout", "10s", "-s", f"bench/lua/{script}.lua",
+           f"http://127.0.0.1:{port}"]
+    out = subprocess.run(cmd, cwd=ROOT, check=True, text=True, capture_output=True, env={**os.environ, **env}).stdout
+    line = next(l for l in out.splitlines() if l.startswith("JSON:"))
+    r = json.loads(line[5:])
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    r["errors_total"] = sum(r["errors"].values())
+    return r
+
+
+def prepare_inputs(bench_dir, seed):
+    with open(os.path.join(ROOT, "tests", "fixtures", "fibromyalgia.json")) as f:
+        fx = json.load(f)
+    with open(os.path.join(bench_dir, "token.txt"), "w") as f:
+        f.write(seed["clinician_token"])
+    with open(os.path.join(bench_dir, "submitted_ids.txt"), "w") as f:
+        f.write("\n".join(seed["submitted_ids"]) + "\n")
+    drafts = seed["draft_ids"]
+    with open(os.path.join(bench_dir, "patch_ids.txt"), "w") as f:
+        f.write("\n".join(drafts[:2000]) + "\n")
+    with open(os.path.join(bench_dir, "submit_ids.txt"), "w") as f:
+        f.write("\n".join(drafts[2000:]) + "\n")
+    with open(os.path.join(bench_dir, "patch_body.json"), "w") as f:
+        json.dump({"sections": fx["sections"]}, f, ensure_ascii=False)
+    with open(os.path.join(bench_dir, "create_bodies.jsonl"), "w") as f:
+        for pid in seed["patient_ids"][:200]:
+            f.write(json.dumps({"patient_id": pid, "sections": fx["sections"]}, ensure_ascii=False) + "\n")
+
+
+SCENARIOS = [
+    ("health", "1. GET /health (framework limit)"),
+    ("get_intake", "2. GET /intakes/{id}, clinician (auth + read + audit)"),
+    ("create", "3a. POST /intakes, every section"),
+    ("patch", "3b. PATCH /intakes/{id}, every section"),
+    ("submit", "3c. POST /intakes/{id}/submit"),
+    ("worklist", "4. GET /intakes worklist, two filters, 100k intakes"),
+    ("mix", "5. 80% reads / 20% writes"),
+]
+
+
+def run_backend(backend, args):
+    bench_dir = os.path.join(OUT, backend)
+    shutil.rmtree(bench_dir, ignore_errors=True)
+    os.makedirs(bench_dir)
+    port = 18800 if backend == "sqlite" else 18801
+    if backend == "sqlite":
+        url = f"sqlite://{bench_dir}/intake.db"
+    else:
+        name = f"intake_bench_{int(time.time())}"
+        psql(f"CREATE DATABASE {name}")
+        url = db_url(name)
+    env = {"APP_ENV": "production", "JWT_SECRET": SECRET, "DATABASE_URL": url, "BIND_ADDR": f"127.0.0.1:{port}",
+           "RUST_LOG": "info", "LOG_FORMAT": "json", "DB_POOL_SIZE": str(args.pool), "BENCH_DIR": bench_dir,
+           "BENCH_THREADS": str(args.threads)}
+    result = {"backend": backend, "scenarios": {}}
+    t = time.time()
+    sh([f"{ROOT}/target/release/intake-seed", "seed", "--intakes", str(args.intakes), "--drafts", str(args.drafts),
+        "--out", f"{bench_dir}/seed.json", "--fixtures", f"{ROOT}/tests/fixtures"], env={**os.environ, **env})
+    result["seed_seconds"] = time.time() - t
+    with open(f"{bench_dir}/seed.json") as f:
+        seed = json.load(f)
+    prepare_inputs(bench_dir, seed)
+
+    # Baseline: the database's own durable write rate.
+    if backend == "sqlite":
+        out = sh([f"{ROOT}/target/release/intake-seed", "commit-rate", "--seconds", "5"],
+                 env={**os.environ, "DATABASE_URL": f"sqlite://{bench_dir}/commit-rate.db"})
+        result["baseline"] = {"name": "durable single-row commits/s (one writer, synchronous=FULL, WAL)",
+                              "value": json.loads(out)["commits_per_second"]}
+    else:
+        scratch = f"intake_pgbench_{int(time.time())}"
+        psql(f"CREATE DATABASE {scratch}")
+        psql("CREATE TABLE bench_commit (id text, payload text)", db_url(scratch))
+        with open(f"{bench_dir}/insert.sql", "w") as f:
+            f.write("INSERT INTO bench_commit VALUES (md5(random()::text), repeat('x', 8192));\n")
+        out = sh(["pgbench", "-n", "-c", str(args.connections), "-j", "2", "-T", "10", "-f", f"{bench_dir}/insert.sql",
+                  db_url(scratch)])
+        tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))
+        psql(f"DROP DATABASE {scratch} WITH (FORCE)")
+        result["baseline"] = {"name": f"pgbench one-insert transactions/s at {args.connections} clients", "value": tps}
+
+    log = open(f"{bench_dir}/server.log", "w")
+    server = subprocess.Popen([f"{ROOT}/target/release/intake-api"], env={**os.environ, **env}, stdout=log, stderr=log)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/ready")
+        for key, title in SCENARIOS:
+            if key in args.skip:
+                continue
+            duration = min(args.duration, 10) if key == "submit" else args.duration
+            cpu0, _, _ = proc_stats(server.pid)
+            t0 = time.time()
+            r = wrk(key, port, duration, args.connections, args.threads, env)
+            cpu1, rss, _ = proc_stats(server.pid)
+            r["cpu_percent"] = 100 * (cpu1 - cpu0) / (time.time() - t0)
+            r["rss_mb"] = rss
+            r["title"] = title
+            result["scenarios"][key] = r
+            print(f"[{backend}] {title}: {r['rps']:.0f} req/s, p50 {r['latency_us']['p50']/1000:.2f} ms, "
+                  f"p99 {r['latency_us']['p99']/1000:.2f} ms, errors {r['errors_total']}, cpu {r['cpu_percent']:.0f}%, rss {rss} MB",
+                  flush=True)
+        _, _, hwm = proc_stats(server.pid)
+        result["peak_rss_mb"] = hwm
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        log.close()
+        if backend == "postgres":
+            psql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+    return result
+
+
+def machine():
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = int(open("/proc/meminfo").read().split()[1]) // 1024 // 1024
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem, "kernel": platform.release(),
+        "rustc": sh(["rustc", "--version"]).strip(), "wrk": sh("wrk -v 2>&1 | head -1 || true").strip(),
+        "postgres": psql("SHOW server_version").strip(),
+    }
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def report(results, args, m, build_seconds):
+    lines = ["# Benchmark results", "",
+             f"Generated by `python3 bench/run.py` on {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.", "",
+             "## Machine and versions", "",
+             f"- CPU: {m['cpu']}, {m['cores']} cores; {m['memory_gib']} GiB RAM; Linux {m['kernel']}",
+             f"- {m['rustc']}; {m['wrk']}; PostgreSQL {m['postgres']} (same machine); SQLite bundled with libsqlite3-sys",
+             f"- Server: release build, APP_ENV=production, JSON logs at info, {os.cpu_count()} HTTP workers, DB_POOL_SIZE={args.pool}",
+             f"- Load: wrk, {args.threads} threads, {args.connections} connections, {args.duration} s per scenario "
+             f"(submit: {min(args.duration, 10)} s), loopback; the load generator shares the 2 cores with the server "
+             "(and PostgreSQL)", "",
+             f"Seeded: {args.intakes} intakes (the four fixtures in rotation; 60% submitted, 15% in review, "
+             f"10% approved, 5% declined, 5% needs_info, 5% draft) plus {args.drafts} complete drafts, 20,000 patients. "
+             f"Build took {build_seconds:.0f} s.", ""]
+    for r in results:
+        lines += [f"## {r['backend']}", "",
+                  f"Baseline: {r['baseline']['name']}: **{r['baseline']['value']:.0f}**. Seeding took {r['seed_seconds']:.0f} s. "
+                  f"Peak RSS of the server over the whole run: **{r['peak_rss_mb']} MB**.", "",
+                  "| scenario | req/s | p50 ms | p99 ms | max ms | errors | server CPU |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
+        for key, _ in SCENARIOS:
+            s = r["scenarios"].get(key)
+            if not s:
+                continue
+            lat = s["latency_us"]
+            lines.append(f"| {s['title']} | {s['rps']:.0f} | {lat['p50']/1000:.2f} | {lat['p99']/1000:.2f} | {lat['max']/1000:.1f} | "
+                         f"{s['errors_total']} | {s['cpu_percent']:.0f}% |")
+        sc = r["scenarios"]
+        lines += ["", "Targets:", ""]
+        if "health" in sc and "get_intake" in sc:
+            ratio = sc["get_intake"]["rps"] / sc["health"]["rps"]
+            lines.append(f"- (a) scenario 2 / scenario 1 = {ratio:.0%} (target ≥ 40%): {verdict(ratio >= 0.40)}")
+        if "submit" in sc:
+            ratio = sc["submit"]["rps"] / r["baseline"]["value"]
+            if r["backend"] == "sqlite":
+                lines.append(f"- (b) submits/s / durable commit rate = {ratio:.0%} (target ≥ 70%): {verdict(ratio >= 0.70)}")
+            else:
+                p99 = sc["submit"]["latency_us"]["p99"] / 1000
+                lines.append(f"- (c) submits/s / pgbench = {ratio:.0%} (target ≥ 25%), submit p99 {p99:.1f} ms (target < 50 ms): "
+                             f"{verdict(ratio >= 0.25 and p99 < 50)}")
+        if {"create", "patch", "submit"} <= set(sc):
+            flows = 1 / sum(1 / sc[k]["rps"] for k in ("create", "patch", "submit"))
+            lines.append(f"- full intakes (create + patch + submit, one after another): {flows:.0f}/s")
+        if "worklist" in sc:
+            p99 = sc["worklist"]["latency_us"]["p99"] / 1000
+            lines.append(f"- (d) worklist p99 = {p99:.1f} ms at {args.intakes} intakes (target < 20 ms): {verdict(p99 < 20)}")
+        lines.append(f"- (e) peak RSS = {r['peak_rss_mb']} MB (target < 100 MB): {verdict(r['peak_rss_mb'] < 100)}")
+        lines.append("")
+    lines += ["## How to reproduce", "", "```sh", "python3 bench/run.py            # both backends, ~10 minutes after the build", "```", "",
+              "Raw wrk output and server logs are left in `bench/out/` (not committed)."]
+    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump({"machine": m, "results": results}, f, indent=2)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--duration", type=int, default=15)
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--intakes", type=int, default=100_000)
+    p.add_argument("--drafts", type=int, default=40_000)
+    p.add_argument("--pool", type=int, default=16)
+    p.add_argument("--backends", default="sqlite,postgres")
+    p.add_argument("--skip", default="", help="comma-separated scenarios to skip")
+    p.add_argument("--skip-build", action="store_true")
+    args = p.parse_args()
+    args.skip = set(filter(None, args.skip.split(",")))
+    os.chdir(ROOT)
+    os.makedirs(OUT, exist_ok=True)
+    ensure_tools()
+    build_seconds = 0 if args.skip_build else build()
+    m = machine()
+    results = [run_backend(b, args) for b in args.backends.split(",")]
+    report(results, args, m, build_seconds)
+    print(open(os.path.join(ROOT, "bench", "RESULTS.md")).read())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,470 @@
+//! Benchmark support (not part of the service): seeds a database with realistic intakes, and
+//! measures SQLite's durable commit rate with the service's own connection settings.
+//!
+//! `intake-seed seed --intakes 100000 --drafts 20000 --out seed.json` (uses `DATABASE_URL`,
+//! `JWT_SECRET`) · `intake-seed commit-rate --seconds 5` (uses `DATABASE_URL`, SQLite only).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::NaiveDateTime;
+use clap::{Parser, Subcommand};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use intake_api::auth::{Role, TokenService, service as auth};
+use intake_api::config::Settings;
+use intake_api::db::{self, DbConn, DbPool, DbUrl, PoolOptions};
+use intake_api::intake::repo::{IntakeRow, SubmissionRow};
+use intake_api::intake::sections::{Consent, ConsentEvidence, ConsentInput, Sections};
+use intake_api::intake::service::{self as intake, ScreeningConfig, WorklistIndex};
+use intake_api::intake::triage;
+use intake_api::on_backend;
+use intake_api::patients::repo::PatientRow;
+use intake_api::schema::{intake_flags, intake_pain_types, intake_submissions, intakes, patient_name_tokens, patients};
+use intake_api::screening::safety;
+use intake_api::{clock, text};
+
+#[derive(Parser)]
+#[command(
+    name = "intake-seed",
+    about = "Seeds benchmark data; measures the database's durable commit rate"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Users, patients and intakes (the four fixtures, rotated) with their worklist rows.
+    Seed {
+        #[arg(long, default_value_t = 100_000)]
+        intakes: usize,
+        /// Complete, never-submitted drafts (the submit and patch scenarios use them).
+        #[arg(long, default_value_t = 20_000)]
+        drafts: usize,
+        #[arg(long, default_value_t = 20_000)]
+        patients: usize,
+        #[arg(long, default_value = "tests/fixtures")]
+        fixtures: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Single-row committed inserts (8 KB payload plus a 300-byte audit-sized row) in a loop,
+    /// one writer, with the service's pragmas: the ceiling for durable writes on this disk.
+    CommitRate {
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Seed {
+            intakes,
+            drafts,
+            patients,
+            fixtures,
+            out,
+        } => seed(intakes, drafts, patients, &fixtures, &out),
+        Command::CommitRate { seconds } => commit_rate(seconds),
+    }
+}
+
+fn pool() -> anyhow::Result<DbPool> {
+    let url = DbUrl::parse(&std::env::var("DATABASE_URL").context("DATABASE_URL")?).map_err(anyhow::Error::msg)?;
+    let opts = PoolOptions {
+        max_size: 2,
+        checkout_timeout: Duration::from_secs(10),
+        statement_timeout: Duration::from_secs(600),
+    };
+    let pool = db::build_pool(&url, &opts)?;
+    db::run_migrations(&mut *pool.get()?)?;
+    Ok(pool)
+}
+
+fn commit_rate(seconds: u64) -> anyhow::Result<()> {
+    let pool = pool()?;
+    let mut conn = pool.get()?;
+    if !matches!(&*conn, DbConn::Sqlite(_)) {
+        bail!("commit-rate measures SQLite; for PostgreSQL use pgbench");
+    }
+    conn.batch_execute("CREATE TABLE IF NOT EXISTS bench_commit (id TEXT PRIMARY KEY, payload TEXT NOT NULL); CREATE TABLE IF NOT EXISTS bench_audit (id TEXT PRIMARY KEY, payload TEXT NOT NULL);")?;
+    let payload = "x".repeat(8192);
+    let audit = "a".repeat(300);
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        db::write_tx(&mut conn, |c| -> QueryResult<()> {
+            diesel::sql_query("INSERT INTO bench_commit (id, payload) VALUES (?, ?)")
+                .bind::<diesel::sql_types::Text, _>(Uuid::now_v7().to_string())
+                .bind::<diesel::sql_types::Text, _>(&payload)
+                .execute(c)?;
+            diesel::sql_query("INSERT INTO bench_audit (id, payload) VALUES (?, ?)")
+                .bind::<diesel::sql_types::Text, _>(Uuid::now_v7().to_string())
+                .bind::<diesel::sql_types::Text, _>(&audit)
+                .execute(c)?;
+            Ok(())
+        })?;
+        n += 1;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "{{\"commits\": {n}, \"seconds\": {secs:.3}, \"commits_per_second\": {:.1}}}",
+        n as f64 / secs
+    );
+    Ok(())
+}
+
+const GIVEN: [&str; 20] = [
+    "Ana",
+    "José",
+    "María",
+    "Luis",
+    "Sofía",
+    "Marcus",
+    "James",
+    "Rosa",
+    "Wei",
+    "Aisha",
+    "Olga",
+    "Kenji",
+    "Fatima",
+    "Liam",
+    "Noah",
+    "Emma",
+    "Chloé",
+    "Zoë",
+    "Mateo",
+    "Valentina",
+];
+const FAMILY: [&str; 20] = [
+    "López", "García", "Reed", "O'Brien", "Méndez", "Nguyen", "Smith", "Johnson", "Müller", "Kowalski", "Okafor",
+    "Haddad", "Chen", "Rossi", "Silva", "Novak", "Dubois", "Yamamoto", "Khan", "Ivanova",
+];
+const STATUSES: [(&str, u32); 6] = [
+    ("submitted", 60),
+    ("in_review", 15),
+    ("approved", 10),
+    ("declined", 5),
+    ("needs_info", 5),
+    ("draft", 5),
+];
+
+/// A tiny deterministic generator: the same seed gives the same data.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct Prepared {
+    stored_sections: String,
+    index_row: IntakeRow,
+    pain_types: Vec<String>,
+    flags: Vec<(String, i32)>,
+    scores: String,
+    assessment: String,
+}
+
+fn prepare(path: &std::path::Path, cfg: &ScreeningConfig) -> anyhow::Result<Prepared> {
+    let f: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let mut doc = f["sections"].clone();
+    let consent: ConsentInput = serde_json::from_value(doc["consent"].take())?;
+    doc.as_object_mut().map(|m| m.remove("consent"));
+    let mut sections: Sections = serde_json::from_value(doc)?;
+    sections.consent = Some(Consent {
+        evidence: Some(ConsentEvidence {
+            signed_at: chrono::Utc::now(),
+            text_sha256: intake_api::intake::consent::sha256(consent.lang.unwrap_or_default()),
+            client_addr: Some("203.0.113.10".into()),
+            user_agent: Some("intake-seed".into()),
+        }),
+        input: consent,
+    });
+    let scores =
+        intake::check_submit(&sections, None, cfg).map_err(|e| anyhow::anyhow!("{}: {e:?}", path.display()))?;
+    let assessment = safety::assess(
+        &triage::safety_facts(&sections),
+        &scores.values().cloned().collect::<Vec<_>>(),
+        &cfg.cutoffs,
+    );
+    let mut row = blank_row();
+    let index =
+        WorklistIndex::apply(&mut row, &sections, &scores, &assessment).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(Prepared {
+        stored_sections: serde_json::to_string(&intake::document(&sections).map_err(|e| anyhow::anyhow!("{e:?}"))?)?,
+        scores: serde_json::to_string(&scores)?,
+        assessment: serde_json::to_string(&assessment)?,
+        index_row: row,
+        pain_types: index.pain_types,
+        flags: index.flags,
+    })
+}
+
+fn blank_row() -> IntakeRow {
+    let now = clock::now();
+    IntakeRow {
+        id: String::new(),
+        patient_id: String::new(),
+        status: String::new(),
+        version: 1,
+        sections: String::new(),
+        created_by: String::new(),
+        created_on_behalf: false,
+        created_at: now,
+        updated_at: now,
+        submitted_at: None,
+        submission_count: 0,
+        assigned_to: None,
+        top_severity: None,
+        eligibility: None,
+        pain_types: None,
+        flag_codes: None,
+        phq9_total: None,
+        gad7_total: None,
+        pain_average: None,
+        fm_result: None,
+        crps_result: None,
+        review_note: None,
+        exam: None,
+        scores: None,
+        assessment: None,
+    }
+}
+
+fn seed(
+    n_intakes: usize,
+    n_drafts: usize,
+    n_patients: usize,
+    fixtures: &std::path::Path,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let settings = Settings::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let tokens = TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?;
+    let cfg = ScreeningConfig {
+        enabled: settings.instruments_enabled.clone(),
+        cutoffs: settings.cutoffs,
+    };
+    let pool = pool()?;
+    let mut conn = pool.get()?;
+    let started = Instant::now();
+
+    let password = "benchmark passphrase 2026";
+    let admin = auth::create_staff(
+        &mut conn,
+        "admin@bench.test",
+        password,
+        Role::Admin,
+        "Bench Admin",
+        false,
+    )
+    .map_err(|e| anyhow::anyhow!("{e:?}"))?
+    .context("admin")?;
+    let mut clinicians = Vec::new();
+    for i in 0..5 {
+        let id = auth::create_staff(
+            &mut conn,
+            &format!("dr{i}@bench.test"),
+            password,
+            Role::Clinician,
+            &format!("Dr. Bench {i}"),
+            false,
+        )
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?
+        .context("clinician")?;
+        clinicians.push(id.to_string());
+    }
+
+    let prepared: Vec<Prepared> = ["fibromyalgia", "crps", "neuropathic", "postoperative"]
+        .iter()
+        .map(|n| prepare(&fixtures.join(format!("{n}.json")), &cfg))
+        .collect::<anyhow::Result<_>>()?;
+
+    let mut rng = Rng(0x2026_1127_dead_beef);
+    let now = clock::now();
+    // Patients.
+    let mut patient_ids = Vec::with_capacity(n_patients);
+    for chunk in (0..n_patients).collect::<Vec<_>>().chunks(500) {
+        let mut rows = Vec::new();
+        let mut toks = Vec::new();
+        for _ in chunk {
+            let (g, f) = (GIVEN[rng.below(20) as usize], FAMILY[rng.below(20) as usize]);
+            let id = Uuid::now_v7().to_string();
+            for t in text::tokens(&format!("{g} {f}")) {
+                toks.push((
+                    patient_name_tokens::token.eq(t),
+                    patient_name_tokens::patient_id.eq(id.clone()),
+                ));
+            }
+            rows.push(PatientRow {
+                id: id.clone(),
+                user_id: None,
+                given_name: g.into(),
+                family_name: f.into(),
+                sort_name: text::fold(&format!("{f} {g}")),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(
+                    1950 + rng.below(55) as i32,
+                    1 + rng.below(12) as u32,
+                    1 + rng.below(28) as u32,
+                )
+                .context("date")?,
+                sex_at_birth: if rng.below(2) == 0 { "female" } else { "male" }.into(),
+                gender_identity: None,
+                preferred_language: if rng.below(4) == 0 { "es" } else { "en" }.into(),
+                email: None,
+                phone: Some("+1 555 010 0100".into()),
+                address: None,
+                emergency_contact: None,
+                created_by: clinicians[0].clone(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            });
+            patient_ids.push(id);
+        }
+        db::write_tx(&mut conn, |c| -> QueryResult<()> {
+            on_backend!(c, c => diesel::insert_into(patients::table).values(&rows).execute(c))?;
+            for t in toks.chunks(2000) {
+                on_backend!(c, c => diesel::insert_into(patient_name_tokens::table).values(t).execute(c))?;
+            }
+            Ok(())
+        })?;
+    }
+
+    // Intakes: the fixtures in rotation, statuses by weight, submitted over the past year.
+    let mut submitted_ids = Vec::new();
+    let mut draft_ids = Vec::new();
+    let total = n_intakes + n_drafts;
+    let year = chrono::Duration::days(365);
+    for chunk in (0..total).collect::<Vec<_>>().chunks(500) {
+        let mut rows = Vec::new();
+        let mut subs = Vec::new();
+        let mut types = Vec::new();
+        let mut flags = Vec::new();
+        for &i in chunk {
+            let p = &prepared[i % prepared.len()];
+            let id = Uuid::now_v7().to_string();
+            let status = if i >= n_intakes {
+                "draft"
+            } else {
+                let mut roll = rng.below(100) as u32;
+                STATUSES
+                    .iter()
+                    .find(|(_, w)| {
+                        if roll < *w {
+                            true
+                        } else {
+                            roll -= w;
+                            false
+                        }
+                    })
+                    .map_or("submitted", |s| s.0)
+            };
+            let submitted_at: Option<NaiveDateTime> =
+                (status != "draft").then(|| now - year + chrono::Duration::seconds(rng.below(365 * 86_400) as i64));
+            let mut row = if status == "draft" {
+                blank_row()
+            } else {
+                p.index_row.clone()
+            };
+            row.id = id.clone();
+            row.patient_id = patient_ids[rng.below(patient_ids.len() as u64) as usize].clone();
+            row.status = status.into();
+            row.sections = p.stored_sections.clone();
+            row.created_by = clinicians[rng.below(5) as usize].clone();
+            row.created_on_behalf = true;
+            row.submitted_at = submitted_at;
+            row.updated_at = submitted_at.map_or(now, |t| t + chrono::Duration::minutes(rng.below(600) as i64));
+            row.created_at = submitted_at.unwrap_or(now) - chrono::Duration::hours(1);
+            row.submission_count = i32::from(status != "draft");
+            if matches!(status, "in_review" | "approved" | "declined") {
+                row.assigned_to = Some(clinicians[rng.below(5) as usize].clone());
+            }
+            if let Some(at) = submitted_at {
+                subs.push(SubmissionRow {
+                    id: Uuid::now_v7().to_string(),
+                    intake_id: id.clone(),
+                    seq: 1,
+                    submitted_at: at,
+                    submitted_by: row.created_by.clone(),
+                    sections: p.stored_sections.clone(),
+                    scores: p.scores.clone(),
+                    assessment: p.assessment.clone(),
+                });
+                for t in &p.pain_types {
+                    types.push((
+                        intake_pain_types::pain_type.eq(t.clone()),
+                        intake_pain_types::intake_id.eq(id.clone()),
+                    ));
+                }
+                for (code, sev) in &p.flags {
+                    flags.push((
+                        intake_flags::code.eq(code.clone()),
+                        intake_flags::intake_id.eq(id.clone()),
+                        intake_flags::severity.eq(*sev),
+                    ));
+                }
+                if status == "submitted" && submitted_ids.len() < 5_000 {
+                    submitted_ids.push(id.clone());
+                }
+            } else if i >= n_intakes {
+                draft_ids.push(id.clone());
+            }
+            rows.push(row);
+        }
+        db::write_tx(&mut conn, |c| -> QueryResult<()> {
+            for r in rows.chunks(250) {
+                on_backend!(c, c => diesel::insert_into(intakes::table).values(r).execute(c))?;
+            }
+            for s in subs.chunks(250) {
+                on_backend!(c, c => diesel::insert_into(intake_submissions::table).values(s).execute(c))?;
+            }
+            for t in types.chunks(2000) {
+                on_backend!(c, c => diesel::insert_into(intake_pain_types::table).values(t).execute(c))?;
+            }
+            for f in flags.chunks(2000) {
+                on_backend!(c, c => diesel::insert_into(intake_flags::table).values(f).execute(c))?;
+            }
+            Ok(())
+        })?;
+    }
+    conn.batch_execute("ANALYZE")?;
+
+    let clinician_token = tokens
+        .issue(Uuid::parse_str(&clinicians[0])?, Role::Clinician)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let admin_token = tokens.issue(admin, Role::Admin).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let report = serde_json::json!({
+        "clinician_token": clinician_token.access_token,
+        "admin_token": admin_token.access_token,
+        "submitted_ids": submitted_ids,
+        "draft_ids": draft_ids,
+        "patient_ids": patient_ids.iter().take(1000).collect::<Vec<_>>(),
+        "intakes": n_intakes,
+        "drafts": n_drafts,
+        "patients": n_patients,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(out, serde_json::to_vec(&report)?)?;
+    eprintln!(
+        "seeded {n_intakes} intakes, {n_drafts} drafts, {n_patients} patients in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
