@@ -79,11 +79,11 @@ pub struct AuditFilter {
     pub to: Option<NaiveDateTime>,
 }
 
-/// Newest first; `after` is the (time, id) of the last row of the previous page.
+/// Newest first; `after` is the id of the last row of the previous page.
 pub fn list(
     conn: &mut DbConn,
     f: &AuditFilter,
-    after: Option<(NaiveDateTime, String)>,
+    after: Option<String>,
     limit: i64,
 ) -> QueryResult<Vec<AuditRow>> {
     let mut q = audit_events::table.select(AuditRow::as_select()).into_boxed();
@@ -96,20 +96,17 @@ pub fn list(
     if let Some(v) = &f.action {
         q = q.filter(audit_events::action.eq(v));
     }
+    // Ids are UUIDv7: the smallest id of an instant bounds a time range on the primary key.
     if let Some(v) = f.from {
-        q = q.filter(audit_events::occurred_at.ge(v));
+        q = q.filter(audit_events::id.ge(id_floor(v)));
     }
     if let Some(v) = f.to {
-        q = q.filter(audit_events::occurred_at.lt(v));
+        q = q.filter(audit_events::id.lt(id_floor(v)));
     }
-    if let Some((t, id)) = after {
-        q = q.filter(
-            audit_events::occurred_at
-                .lt(t)
-                .or(audit_events::occurred_at.eq(t).and(audit_events::id.lt(id))),
-        );
+    if let Some(id) = after {
+        q = q.filter(audit_events::id.lt(id));
     }
-    q.order((audit_events::occurred_at.desc(), audit_events::id.desc()))
+    q.order(audit_events::id.desc())
         .limit(limit + 1)
         .load(conn)
 }
@@ -131,7 +128,7 @@ pub fn access_log(
     conn: &mut DbConn,
     patient_id: &str,
     own_user_id: &str,
-    after: Option<(NaiveDateTime, String)>,
+    after: Option<String>,
     limit: i64,
 ) -> QueryResult<Vec<AccessRow>> {
     let mut q = audit_events::table
@@ -149,14 +146,37 @@ pub fn access_log(
             audit_events::resource_id,
         ))
         .into_boxed();
-    if let Some((t, id)) = after {
-        q = q.filter(
-            audit_events::occurred_at
-                .lt(t)
-                .or(audit_events::occurred_at.eq(t).and(audit_events::id.lt(id))),
-        );
+    if let Some(id) = after {
+        q = q.filter(audit_events::id.lt(id));
     }
-    q.order((audit_events::occurred_at.desc(), audit_events::id.desc()))
+    q.order(audit_events::id.desc())
         .limit(limit + 1)
         .load(conn)
+}
+
+/// The smallest UUIDv7 (as stored text) of the millisecond `t`.
+pub fn id_floor(t: NaiveDateTime) -> String {
+    let ms = t.and_utc().timestamp_millis().max(0) as u64;
+    let ts = uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, ((ms % 1000) * 1_000_000) as u32);
+    let v7 = uuid::Uuid::new_v7(ts);
+    // Keep the 48-bit time and the version; zero everything after.
+    let mut bytes = *v7.as_bytes();
+    bytes[6] &= 0xf0;
+    bytes[7..].iter_mut().for_each(|b| *b = 0);
+    uuid::Uuid::from_bytes(bytes).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_floor_orders_like_time() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-27T14:00:00.123Z").unwrap().naive_utc();
+        let floor = id_floor(t);
+        let later = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, t.and_utc().timestamp() as u64, 123_000_001)).to_string();
+        let earlier = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, t.and_utc().timestamp() as u64, 122_999_999)).to_string();
+        assert!(floor <= later, "{floor} {later}");
+        assert!(earlier < floor, "{earlier} {floor}");
+    }
 }

@@ -1,6 +1,5 @@
 //! Reading the audit trail: the admin view and the patient's own access log.
 
-use chrono::NaiveDateTime;
 
 use super::api::{AccessLogEntry, AccessLogQuery, AuditEventResponse, AuditQuery};
 use super::repo::{self, AuditFilter};
@@ -10,7 +9,6 @@ use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::pagination::{self, CursorCodec, Page};
 
-type Key = (NaiveDateTime, String);
 
 pub fn list(
     conn: &mut DbConn,
@@ -36,7 +34,7 @@ pub fn list(
             filter.to
         )
     );
-    let after: Option<Key> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
+    let after: Option<String> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
     let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
     let rows = repo::list(conn, &filter, after, limit)?;
     let page = pagination::finish_page(
@@ -44,7 +42,7 @@ pub fn list(
         limit,
         codec,
         &query_key,
-        |r| serde_json::json!((r.occurred_at, &r.id)),
+        |r| serde_json::json!(&r.id),
         AuditEventResponse::from,
     );
     // The trail names patients; reading it is itself an audited access.
@@ -78,7 +76,7 @@ pub fn access_log(
         ));
     };
     let query_key = format!("access-log|{patient_id}");
-    let after: Option<Key> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
+    let after: Option<String> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
     let rows = repo::access_log(
         conn,
         &patient_id.to_string(),
@@ -91,7 +89,7 @@ pub fn access_log(
         limit,
         codec,
         &query_key,
-        |r| serde_json::json!((r.occurred_at, &r.id)),
+        |r| serde_json::json!(&r.id),
         AccessLogEntry::from,
     );
     let event = AuditEvent::new("access_log.read", "patient", patient_id)
