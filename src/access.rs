@@ -114,6 +114,22 @@ impl AppState {
         .await
     }
 
+    /// A change whose expensive part needs no lock: `prepare` runs first, outside any
+    /// transaction, and `commit` then runs in the write transaction with its result.
+    pub async fn write_prepared<P, T, Fp, Fc>(&self, auth: Authenticated, prepare: Fp, commit: Fc) -> Result<T, ApiError>
+    where
+        Fp: FnOnce(&mut DbConn, &Caller) -> Result<P, ApiError> + Send + 'static,
+        Fc: FnOnce(&mut DbConn, &Caller, P) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        db::run(&self.pool, move |conn| {
+            let caller = auth.load(conn)?;
+            let prepared = prepare(conn, &caller)?;
+            db::write_tx(conn, |conn| commit(conn, &caller, prepared))
+        })
+        .await
+    }
+
     /// Runs something for the caller that discloses no patient data (no audit needed).
     pub async fn query<T, F>(&self, auth: Authenticated, f: F) -> Result<T, ApiError>
     where

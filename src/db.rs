@@ -95,7 +95,7 @@ impl ManageConnection for DbManager {
                 // synchronous=FULL: a 2xx means the write survives power loss (WAL is set once
                 // per file in `build_pool`; setting it here races other connections at start).
                 c.batch_execute(&format!(
-                    "PRAGMA busy_timeout = {ms}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;"
+                    "PRAGMA busy_timeout = {ms}; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))
@@ -208,6 +208,8 @@ macro_rules! on_backend {
     };
 }
 
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (take the write lock up front),
 /// a plain `BEGIN` on PostgreSQL. Commits on `Ok`, rolls back on `Err`.
 pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
@@ -215,6 +217,13 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // SQLite has one writer. Queue this process's writers on a mutex instead of letting them
+    // poll for the file lock in SQLite's busy handler, whose growing sleeps gave writes a
+    // p99 of 1.5 s under load (bench/RESULTS.md). Another process still meets busy_timeout.
+    let _queue = match conn {
+        DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
+        DbConn::Pg(_) => None,
+    };
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,

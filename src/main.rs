@@ -101,8 +101,14 @@ async fn serve() -> anyhow::Result<()> {
     let bind = settings.bind_addr;
     let shutdown = settings.shutdown_timeout.as_secs();
     let workers = settings.http_workers;
+    let pool_size = settings.db_pool_size;
     let state = web::Data::new(AppState::new(settings, pool)?);
-    let mut server = HttpServer::new(move || app::build(state.clone())).shutdown_timeout(shutdown);
+    // Blocking work is bounded by the pool anyway; more blocking threads than connections
+    // only add memory (each has its own allocator cache).
+    let blocking = (pool_size as usize + 4).max(8);
+    let mut server = HttpServer::new(move || app::build(state.clone()))
+        .shutdown_timeout(shutdown)
+        .worker_max_blocking_threads(blocking);
     if let Some(n) = workers {
         server = server.workers(n);
     }

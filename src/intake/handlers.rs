@@ -196,10 +196,20 @@ pub async fn submit_intake(
 ) -> Result<HttpResponse, ApiError> {
     let (id, if_match, cfg) = (id.into_inner(), etag::if_match(&req)?, config(&state));
     let key = idempotency::from_request(&req, "")?;
-    idempotent(&state, auth, move |conn, caller| {
-        service::submit(conn, caller, id, if_match, key.as_ref(), &cfg)
-    })
-    .await
+    let again = Authenticated { identity: auth.identity.clone(), meta: auth.meta.clone() };
+    let run = |auth: Authenticated, key: Option<idempotency::Key>, cfg: ScreeningConfig| {
+        let cfg2 = cfg.clone();
+        state.write_prepared(
+            auth,
+            move |conn, caller| service::prepare_submit(conn, caller, id, &cfg),
+            move |conn, caller, prepared| service::submit(conn, caller, prepared, if_match, key.as_ref(), &cfg2),
+        )
+    };
+    // A concurrent request with the same key won: this one replays its response.
+    match run(auth, key.clone(), cfg.clone()).await {
+        Err(e) if idempotency::is_race(&e) => Ok(run(again, key, cfg).await?.into_response()),
+        other => Ok(other?.into_response()),
+    }
 }
 
 /// Every submission of an intake, oldest first, exactly as submitted and scored.

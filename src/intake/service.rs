@@ -647,38 +647,63 @@ pub fn index_results(
     Ok(())
 }
 
-/// Checks completeness, scores on the server, stores an immutable snapshot and moves the intake
-/// to `submitted`. A `needs_info` intake can be submitted again; each submission is kept.
-pub fn submit(
+/// A submit's results, computed before the write transaction: completeness, scores, flags
+/// and eligibility are pure work on the stored document, so they do not hold the write lock
+/// (SQLite has one writer; this was most of a submit's time under it).
+pub struct PreparedSubmit {
+    row: repo::IntakeRow,
+    results: Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError>,
+}
+
+/// Phase one of a submit, outside the transaction.
+pub fn prepare_submit(
     conn: &mut DbConn,
     caller: &Caller,
     id: Uuid,
+    cfg: &ScreeningConfig,
+) -> Result<PreparedSubmit, ApiError> {
+    let row = visible(conn, caller, id, "intake.submit")?;
+    let results = compute_submit(&row, cfg);
+    Ok(PreparedSubmit { row, results })
+}
+
+fn compute_submit(row: &repo::IntakeRow, cfg: &ScreeningConfig) -> Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError> {
+    let sections = parse_sections(row)?;
+    let exam = super::exam::load(row)?;
+    let scores = check_submit(&sections, exam.as_ref(), cfg).map_err(ApiError::Validation)?;
+    let assessment = safety::assess(&triage::safety_facts(&sections), &scores.values().cloned().collect::<Vec<_>>(), &cfg.cutoffs);
+    Ok((scores, assessment))
+}
+
+/// Phase two, in the write transaction: checks that nothing changed since phase one (else it
+/// recomputes), stores an immutable snapshot and moves the intake to `submitted`. A
+/// `needs_info` intake can be submitted again; each submission is kept.
+pub fn submit(
+    conn: &mut DbConn,
+    caller: &Caller,
+    prepared: PreparedSubmit,
     if_match: Option<IfMatch>,
     key: Option<&idempotency::Key>,
     cfg: &ScreeningConfig,
 ) -> Result<Reply, ApiError> {
-    let mut row = visible(conn, caller, id, "intake.submit")?;
-    let patient_id = uuid(&row.patient_id)?;
+    let id = uuid(&prepared.row.id)?;
+    let patient_id = uuid(&prepared.row.patient_id)?;
     let replay = || Some(AuditEvent::new("intake.submit_replayed", "intake", id).patient(patient_id));
     with_key(conn, caller, key, replay, |conn| {
+        let mut row = repo::find(conn, &prepared.row.id)?.ok_or(ApiError::NotFound("intake"))?;
         if let Some(m) = if_match {
             m.check(row.version)?;
         }
         let status = status_of(&row)?;
         if !status.editable() {
             return Err(ApiError::Conflict {
-                detail: format!(
-                    "the intake is already {}; only draft and needs_info intakes can be submitted",
-                    status.as_str()
-                ),
+                detail: format!("the intake is already {}; only draft and needs_info intakes can be submitted", status.as_str()),
                 allowed: None,
             });
         }
+        let (scores, assessment) =
+            if row.version == prepared.row.version { prepared.results } else { compute_submit(&row, cfg) }?;
         let sections = parse_sections(&row)?;
-        let exam = super::exam::load(&row)?;
-        let scores = check_submit(&sections, exam.as_ref(), cfg).map_err(ApiError::Validation)?;
-        let facts = triage::safety_facts(&sections);
-        let assessment = safety::assess(&facts, &scores.values().cloned().collect::<Vec<_>>(), &cfg.cutoffs);
         let now = clock::now();
         let expected = row.version;
         row.submission_count += 1;
@@ -701,16 +726,10 @@ pub fn submit(
         index_results(conn, &mut row, &sections, &scores, &assessment)?;
         if !repo::update_if_version(conn, &row, expected)? {
             let current = repo::find(conn, &row.id)?.map_or(expected, |r| r.version);
-            return Err(ApiError::PreconditionFailed {
-                current_version: current,
-            });
+            return Err(ApiError::PreconditionFailed { current_version: current });
         }
         repo::insert_submission(conn, &submission)?;
-        audit::record(
-            conn,
-            caller.origin(),
-            &[AuditEvent::new("intake.submit", "intake", id).patient(patient_id)],
-        )?;
+        audit::record(conn, caller.origin(), &[AuditEvent::new("intake.submit", "intake", id).patient(patient_id)])?;
         reply(200, &response(&row, cfg)?, false)
     })
 }
