@@ -280,7 +280,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--intakes", type=int, default=100_000)
     p.add_argument("--drafts", type=int, default=40_000)
-    p.add_argument("--pool", type=int, default=16)
+    p.add_argument("--pool", type=int, default=8)
     p.add_argument("--backends", default="sqlite,postgres")
     p.add_argument("--skip", default="", help="comma-separated scenarios to skip")
     p.add_argument("--skip-build", action="store_true")

@@ -116,7 +116,12 @@ impl AppState {
 
     /// A change whose expensive part needs no lock: `prepare` runs first, outside any
     /// transaction, and `commit` then runs in the write transaction with its result.
-    pub async fn write_prepared<P, T, Fp, Fc>(&self, auth: Authenticated, prepare: Fp, commit: Fc) -> Result<T, ApiError>
+    pub async fn write_prepared<P, T, Fp, Fc>(
+        &self,
+        auth: Authenticated,
+        prepare: Fp,
+        commit: Fc,
+    ) -> Result<T, ApiError>
     where
         Fp: FnOnce(&mut DbConn, &Caller) -> Result<P, ApiError> + Send + 'static,
         Fc: FnOnce(&mut DbConn, &Caller, P) -> Result<T, ApiError> + Send + 'static,

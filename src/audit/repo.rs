@@ -80,12 +80,7 @@ pub struct AuditFilter {
 }
 
 /// Newest first; `after` is the id of the last row of the previous page.
-pub fn list(
-    conn: &mut DbConn,
-    f: &AuditFilter,
-    after: Option<String>,
-    limit: i64,
-) -> QueryResult<Vec<AuditRow>> {
+pub fn list(conn: &mut DbConn, f: &AuditFilter, after: Option<String>, limit: i64) -> QueryResult<Vec<AuditRow>> {
     let mut q = audit_events::table.select(AuditRow::as_select()).into_boxed();
     if let Some(v) = &f.resource_id {
         q = q.filter(audit_events::resource_id.eq(v));
@@ -106,9 +101,7 @@ pub fn list(
     if let Some(id) = after {
         q = q.filter(audit_events::id.lt(id));
     }
-    q.order(audit_events::id.desc())
-        .limit(limit + 1)
-        .load(conn)
+    q.order(audit_events::id.desc()).limit(limit + 1).load(conn)
 }
 
 /// A staff member's access to one patient's records, for that patient's access log.
@@ -149,9 +142,7 @@ pub fn access_log(
     if let Some(id) = after {
         q = q.filter(audit_events::id.lt(id));
     }
-    q.order(audit_events::id.desc())
-        .limit(limit + 1)
-        .load(conn)
+    q.order(audit_events::id.desc()).limit(limit + 1).load(conn)
 }
 
 /// The smallest UUIDv7 (as stored text) of the millisecond `t`.
@@ -172,10 +163,22 @@ mod tests {
 
     #[test]
     fn id_floor_orders_like_time() {
-        let t = chrono::DateTime::parse_from_rfc3339("2026-11-27T14:00:00.123Z").unwrap().naive_utc();
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-27T14:00:00.123Z")
+            .unwrap()
+            .naive_utc();
         let floor = id_floor(t);
-        let later = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, t.and_utc().timestamp() as u64, 123_000_001)).to_string();
-        let earlier = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, t.and_utc().timestamp() as u64, 122_999_999)).to_string();
+        let later = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            t.and_utc().timestamp() as u64,
+            123_000_001,
+        ))
+        .to_string();
+        let earlier = uuid::Uuid::new_v7(uuid::Timestamp::from_unix(
+            uuid::NoContext,
+            t.and_utc().timestamp() as u64,
+            122_999_999,
+        ))
+        .to_string();
         assert!(floor <= later, "{floor} {later}");
         assert!(earlier < floor, "{earlier} {floor}");
     }

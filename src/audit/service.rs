@@ -1,6 +1,5 @@
 //! Reading the audit trail: the admin view and the patient's own access log.
 
-
 use super::api::{AccessLogEntry, AccessLogQuery, AuditEventResponse, AuditQuery};
 use super::repo::{self, AuditFilter};
 use super::{AuditEvent, Outcome};
@@ -8,7 +7,6 @@ use crate::access::{Audited, Caller};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::pagination::{self, CursorCodec, Page};
-
 
 pub fn list(
     conn: &mut DbConn,

@@ -196,7 +196,10 @@ pub async fn submit_intake(
 ) -> Result<HttpResponse, ApiError> {
     let (id, if_match, cfg) = (id.into_inner(), etag::if_match(&req)?, config(&state));
     let key = idempotency::from_request(&req, "")?;
-    let again = Authenticated { identity: auth.identity.clone(), meta: auth.meta.clone() };
+    let again = Authenticated {
+        identity: auth.identity.clone(),
+        meta: auth.meta.clone(),
+    };
     let run = |auth: Authenticated, key: Option<idempotency::Key>, cfg: ScreeningConfig| {
         let cfg2 = cfg.clone();
         state.write_prepared(

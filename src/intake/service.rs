@@ -667,11 +667,18 @@ pub fn prepare_submit(
     Ok(PreparedSubmit { row, results })
 }
 
-fn compute_submit(row: &repo::IntakeRow, cfg: &ScreeningConfig) -> Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError> {
+fn compute_submit(
+    row: &repo::IntakeRow,
+    cfg: &ScreeningConfig,
+) -> Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError> {
     let sections = parse_sections(row)?;
     let exam = super::exam::load(row)?;
     let scores = check_submit(&sections, exam.as_ref(), cfg).map_err(ApiError::Validation)?;
-    let assessment = safety::assess(&triage::safety_facts(&sections), &scores.values().cloned().collect::<Vec<_>>(), &cfg.cutoffs);
+    let assessment = safety::assess(
+        &triage::safety_facts(&sections),
+        &scores.values().cloned().collect::<Vec<_>>(),
+        &cfg.cutoffs,
+    );
     Ok((scores, assessment))
 }
 
@@ -697,12 +704,18 @@ pub fn submit(
         let status = status_of(&row)?;
         if !status.editable() {
             return Err(ApiError::Conflict {
-                detail: format!("the intake is already {}; only draft and needs_info intakes can be submitted", status.as_str()),
+                detail: format!(
+                    "the intake is already {}; only draft and needs_info intakes can be submitted",
+                    status.as_str()
+                ),
                 allowed: None,
             });
         }
-        let (scores, assessment) =
-            if row.version == prepared.row.version { prepared.results } else { compute_submit(&row, cfg) }?;
+        let (scores, assessment) = if row.version == prepared.row.version {
+            prepared.results
+        } else {
+            compute_submit(&row, cfg)
+        }?;
         let sections = parse_sections(&row)?;
         let now = clock::now();
         let expected = row.version;
@@ -726,10 +739,16 @@ pub fn submit(
         index_results(conn, &mut row, &sections, &scores, &assessment)?;
         if !repo::update_if_version(conn, &row, expected)? {
             let current = repo::find(conn, &row.id)?.map_or(expected, |r| r.version);
-            return Err(ApiError::PreconditionFailed { current_version: current });
+            return Err(ApiError::PreconditionFailed {
+                current_version: current,
+            });
         }
         repo::insert_submission(conn, &submission)?;
-        audit::record(conn, caller.origin(), &[AuditEvent::new("intake.submit", "intake", id).patient(patient_id)])?;
+        audit::record(
+            conn,
+            caller.origin(),
+            &[AuditEvent::new("intake.submit", "intake", id).patient(patient_id)],
+        )?;
         reply(200, &response(&row, cfg)?, false)
     })
 }
