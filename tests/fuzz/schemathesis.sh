@@ -48,7 +48,10 @@ for who in ADMIN PATIENT; do
   schemathesis run openapi/openapi.json --url "http://127.0.0.1:$PORT" -H "Authorization: Bearer ${!who}" \
     --checks "$CHECKS" --max-examples "$EXAMPLES" --no-color --seed 20261127 || status=1
 done
-if grep -q '"level":"ERROR"' "$WORK/server.log"; then
-  echo "server logged errors:"; grep '"level":"ERROR"' "$WORK/server.log" | head -20; status=1
+# actix-http logs a request it cannot parse (e.g. a control character in a header value) at
+# ERROR under its own target and answers 400 before any of our code runs; everything else
+# logged at ERROR is ours and fails the run.
+if grep '"level":"ERROR"' "$WORK/server.log" | grep -v '"target":"actix_http::h1::dispatcher"' >"$WORK/errors"; then
+  echo "server logged errors:"; head -20 "$WORK/errors"; status=1
 fi
 exit $status
