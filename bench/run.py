@@ -174,9 +174,19 @@ def run_backend(backend, args):
             if key in args.skip:
                 continue
             duration = min(args.duration, 10) if key == "submit" else args.duration
+            perf = None
+            if key in args.perf:
+                # Samples the server's call stacks while wrk runs; the report lands next to the raw output.
+                perf = subprocess.Popen(["perf", "record", "-F", "199", "--call-graph", "dwarf,8192", "-p", str(server.pid), "-o",
+                                         f"{bench_dir}/perf-{key}.data"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(0.5)
             cpu0, _, _ = proc_stats(server.pid)
             t0 = time.time()
             r = wrk(script, port, duration, conns or args.connections, min(args.threads, conns or args.connections), env)
+            if perf:
+                perf.send_signal(signal.SIGINT)
+                perf.wait()
+                report_perf(f"{bench_dir}/perf-{key}")
             r["connections"] = conns or args.connections
             cpu1, rss, _ = proc_stats(server.pid)
             r["cpu_percent"] = 100 * (cpu1 - cpu0) / (time.time() - t0)
@@ -197,6 +207,16 @@ def run_backend(backend, args):
     return result
 
 
+def report_perf(prefix):
+    """Flat (self time) and inclusive profiles as text, for reading without perf installed."""
+    for name, extra in (("self", ["--no-children"]), ("inclusive", ["--children"])):
+        out = sh(["perf", "report", "-i", f"{prefix}.data", "--stdio", "--sort", "symbol", "-g", "none",
+                  "--percent-limit", "0.5", *extra])
+        with open(f"{prefix}-{name}.txt", "w") as f:
+            f.write(out)
+    print(f"profile: {prefix}-self.txt, {prefix}-inclusive.txt", flush=True)
+
+
 def machine():
     cpu = "unknown"
     with open("/proc/cpuinfo") as f:
@@ -210,6 +230,12 @@ def machine():
         "rustc": sh(["rustc", "--version"]).strip(), "wrk": sh("wrk -v 2>&1 | head -1 || true").strip(),
         "postgres": psql("SHOW server_version").strip(),
     }
+
+
+def results_path(args):
+    """Only a full run (every scenario, both backends, no profiler attached) replaces bench/RESULTS.md."""
+    full = not args.skip and not args.perf and set(args.backends.split(",")) == {"sqlite", "postgres"}
+    return os.path.join(ROOT, "bench", "RESULTS.md") if full else os.path.join(OUT, "RESULTS.partial.md")
 
 
 def verdict(ok):
@@ -267,7 +293,7 @@ def report(results, args, m, build_seconds):
         lines.append("")
     lines += ["## How to reproduce", "", "```sh", "python3 bench/run.py            # both backends, ~10 minutes after the build", "```", "",
               "Raw wrk output and server logs are left in `bench/out/` (not committed)."]
-    with open(os.path.join(ROOT, "bench", "RESULTS.md"), "w") as f:
+    with open(results_path(args), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump({"machine": m, "results": results}, f, indent=2)
@@ -284,8 +310,10 @@ def main():
     p.add_argument("--backends", default="sqlite,postgres")
     p.add_argument("--skip", default="", help="comma-separated scenarios to skip")
     p.add_argument("--skip-build", action="store_true")
+    p.add_argument("--perf", default="", help="comma-separated scenarios to profile with `perf record`")
     args = p.parse_args()
     args.skip = set(filter(None, args.skip.split(",")))
+    args.perf = set(filter(None, args.perf.split(",")))
     os.chdir(ROOT)
     os.makedirs(OUT, exist_ok=True)
     ensure_tools()
@@ -293,7 +321,7 @@ def main():
     m = machine()
     results = [run_backend(b, args) for b in args.backends.split(",")]
     report(results, args, m, build_seconds)
-    print(open(os.path.join(ROOT, "bench", "RESULTS.md")).read())
+    print(open(results_path(args)).read())
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import time
 
 from common import Client, Database, Server, fixture_sections, seed
 
+SENT_LOCK = threading.Lock()
+
 STAFF_CHECKS = [
     # (description, SQL returning offending rows)
     ("submitted intakes without their submission rows",
@@ -28,27 +30,31 @@ STAFF_CHECKS = [
 
 
 def load(port, token, drafts, patient_ids, sections, stop, acked, sent):
+    """Half submits of seeded drafts (with idempotency keys), half new intakes, until stopped."""
     c = Client(port, token, timeout=10)
     while not stop.is_set():
+        draft = None
+        if random.random() < 0.5:
+            try:
+                draft = drafts.get_nowait()
+            except queue.Empty:
+                pass
+        with SENT_LOCK:
+            sent[0] += 1
         try:
-            if random.random() < 0.5:
-                try:
-                    draft = drafts.get_nowait()
-                except queue.Empty:
-                    return
-                key = f"crash-{draft}"
-                status, _, body, _ = c.request("POST", f"/api/v1/intakes/{draft}/submit", headers={"idempotency-key": key})
-                sent[0] += 1
+            if draft:
+                status, _, body, _ = c.request("POST", f"/api/v1/intakes/{draft}/submit",
+                                               headers={"idempotency-key": f"crash-{draft}"})
                 if 200 <= status < 300:
                     acked.append(("submit", draft, body))
             else:
                 pid = random.choice(patient_ids)
                 status, _, body, _ = c.request("POST", "/api/v1/intakes", {"patient_id": pid, "sections": sections})
-                sent[0] += 1
                 if status == 201:
                     acked.append(("create", body["id"], body))
         except Exception:
-            # The server died under us: expected.
+            # The server died under us: expected. The request may or may not have committed;
+            # only acknowledged ones are checked.
             c = Client(port, token, timeout=10)
             time.sleep(0.01)
 
@@ -58,7 +64,7 @@ def run(backend, rounds, bin_dir):
     db = Database(backend, work)
     port = 18850 if backend == "sqlite" else 18851
     try:
-        data = seed(bin_dir, db.url, work)
+        data = seed(bin_dir, db.url, work, drafts=8000)
         token = data["clinician_token"]
         drafts = queue.Queue()
         for d in data["draft_ids"]:
@@ -99,7 +105,7 @@ def run(backend, rounds, bin_dir):
                 if rows:
                     problems.append(f"round {r}: {what}: {rows[:3]}")
             server.stop()
-            print(f"[{backend}] round {r + 1}/{rounds}: {len(acked)} acknowledged writes checked", flush=True)
+            print(f"[{backend}] round {r + 1}/{rounds}: killed after {len(acked)} acknowledged writes; all checked", flush=True)
         result = {"backend": backend, "rounds": rounds, "requests_sent": sent[0], "acknowledged_checked": len(all_acked),
                   "lost_or_damaged": len(problems), "problems": problems[:20]}
         print(json.dumps(result), flush=True)

@@ -45,6 +45,9 @@ class Proxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            if not self.up.is_set():
+                client.close()
+                return
             try:
                 upstream = socket.create_connection(self.target)
             except OSError:
@@ -71,6 +74,11 @@ class Proxy:
 
     def cut(self):
         self.up.clear()
+        # close() alone does not wake a thread blocked in accept() on Linux; shutdown() does.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         with self.lock:
             for s in self.conns:

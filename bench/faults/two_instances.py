@@ -89,7 +89,7 @@ def main():
                 problems.append(f"create round {r}: {n} key rows")
             create_rounds += 1
         result = {"patch_rounds": patch_rounds, "submit_rounds": submit_rounds, "create_rounds": create_rounds,
-                  "writers_per_round": args.writers, "problems": problems}
+                  "writers_per_round": args.writers, "requests": 3 * args.rounds * args.writers, "problems": problems}
         print(json.dumps(result, indent=2))
         sys.exit(1 if problems else 0)
     finally:
