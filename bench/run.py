@@ -27,7 +27,8 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
 PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-SECRET = "bench-" + os.urandom(24).hex()
+# BENCH_JWT_SECRET lets a later manual session reuse the seeded database and token in bench/out.
+SECRET = os.environ.get("BENCH_JWT_SECRET") or "bench-" + os.urandom(24).hex()
 
 
 def sh(cmd, **kw):
@@ -69,6 +70,19 @@ def proc_stats(pid):
             if line.startswith("VmHWM:"):
                 hwm = int(line.split()[1]) // 1024
     return cpu, rss, hwm
+
+
+def rss_by_mapping(pid):
+    """Resident MB per kind of mapping (anonymous memory, the SQLite files, the binary), largest first."""
+    totals, name = {}, "[anon]"
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if re.match(r"^[0-9a-f]+-[0-9a-f]+$", parts[0]):
+                name = os.path.basename(parts[5]) if len(parts) > 5 else "[anon]"
+            elif parts[0] == "Rss:":
+                totals[name] = totals.get(name, 0) + int(parts[1])
+    return {k: round(v / 1024, 1) for k, v in sorted(totals.items(), key=lambda kv: -kv[1]) if v >= 1024}
 
 
 def wait_http(url, timeout=30):
@@ -191,6 +205,7 @@ def run_backend(backend, args):
             cpu1, rss, _ = proc_stats(server.pid)
             r["cpu_percent"] = 100 * (cpu1 - cpu0) / (time.time() - t0)
             r["rss_mb"] = rss
+            r["rss_by_mapping_mb"] = rss_by_mapping(server.pid)
             r["title"] = title
             result["scenarios"][key] = r
             print(f"[{backend}] {title}: {r['rps']:.0f} req/s, p50 {r['latency_us']['p50']/1000:.2f} ms, "
@@ -306,7 +321,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--intakes", type=int, default=100_000)
     p.add_argument("--drafts", type=int, default=40_000)
-    p.add_argument("--pool", type=int, default=8)
+    # The server's own default: twice the cores.
+    p.add_argument("--pool", type=int, default=min(max(2 * (os.cpu_count() or 1), 2), 32))
     p.add_argument("--backends", default="sqlite,postgres")
     p.add_argument("--skip", default="", help="comma-separated scenarios to skip")
     p.add_argument("--skip-build", action="store_true")
