@@ -306,8 +306,9 @@ def report(results, args, m, build_seconds):
                              f"(target < 20 ms): {verdict(p99 < 20)}")
         lines.append(f"- (e) peak RSS = {r['peak_rss_mb']} MB (target < 100 MB): {verdict(r['peak_rss_mb'] < 100)}")
         lines.append("")
-    lines += ["## How to reproduce", "", "```sh", "python3 bench/run.py            # both backends, ~10 minutes after the build", "```", "",
-              "Raw wrk output and server logs are left in `bench/out/` (not committed)."]
+    lines += ["## How to reproduce", "", "```sh", "python3 bench/run.py            # both backends, ~15 minutes after the build", "```", "",
+              "Raw wrk output and server logs are left in `bench/out/` (not committed). What these numbers mean, "
+              "the profiling behind them and why some targets are missed: `bench/NOTES.md`."]
     with open(results_path(args), "w") as f:
         f.write("\n".join(lines) + "\n")
     with open(os.path.join(OUT, "results.json"), "w") as f:
