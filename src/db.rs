@@ -76,6 +76,12 @@ pub struct DbManager {
     statement_timeout: Duration,
 }
 
+impl DbManager {
+    pub fn new(url: DbUrl, statement_timeout: Duration) -> Self {
+        Self { url, statement_timeout }
+    }
+}
+
 impl ManageConnection for DbManager {
     type Connection = DbConn;
     type Error = r2d2::Error;
@@ -128,7 +134,7 @@ pub struct PoolOptions {
 /// cannot be reached within the checkout timeout.
 pub fn build_pool(url: &DbUrl, opts: &PoolOptions) -> anyhow::Result<DbPool> {
     let url = match url {
-        DbUrl::Postgres(u) => DbUrl::Postgres(with_connect_timeout(u, opts.checkout_timeout)),
+        DbUrl::Postgres(u) => DbUrl::Postgres(with_timeouts(u, opts.checkout_timeout)),
         other => other.clone(),
     };
     if let DbUrl::Sqlite(path) = &url {
@@ -144,10 +150,7 @@ pub fn build_pool(url: &DbUrl, opts: &PoolOptions) -> anyhow::Result<DbPool> {
     // A SQLite file connection does not go stale; a PostgreSQL one can (server restart, network),
     // so only those are checked (one round trip) before each use.
     let test_on_check_out = url.backend() == Backend::Postgres;
-    let manager = DbManager {
-        url,
-        statement_timeout: opts.statement_timeout,
-    };
+    let manager = DbManager::new(url, opts.statement_timeout);
     let pool = r2d2::Pool::builder()
         .max_size(opts.max_size)
         .test_on_check_out(test_on_check_out)
@@ -158,14 +161,28 @@ pub fn build_pool(url: &DbUrl, opts: &PoolOptions) -> anyhow::Result<DbPool> {
     Ok(pool)
 }
 
-/// libpq waits for a dead host far longer than a request should; bound it (libpq's minimum is 2 s).
-fn with_connect_timeout(url: &str, timeout: Duration) -> String {
-    if url.contains("connect_timeout=") {
-        return url.to_owned();
-    }
+/// libpq waits for a dead host or a silent network far longer than a request should. Bound the
+/// connect (libpq's minimum is 2 s), unacknowledged sends (`tcp_user_timeout`) and a connection
+/// that stops answering while we wait for a result (keepalives), unless the URL sets them.
+fn with_timeouts(url: &str, timeout: Duration) -> String {
     let secs = timeout.as_secs().max(2);
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}connect_timeout={secs}")
+    let params = [
+        ("connect_timeout", secs.to_string()),
+        ("tcp_user_timeout", timeout.as_millis().max(1000).to_string()),
+        ("keepalives", "1".to_owned()),
+        ("keepalives_idle", secs.to_string()),
+        ("keepalives_interval", "1".to_owned()),
+        ("keepalives_count", "3".to_owned()),
+    ];
+    let mut out = url.to_owned();
+    for (name, value) in params {
+        if url.contains(&format!("{name}=")) {
+            continue;
+        }
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(&format!("{name}={value}"));
+    }
+    out
 }
 
 /// r2d2 logs connection failures itself through `log`; route them through tracing, briefly.
@@ -294,23 +311,31 @@ mod tests {
     }
 
     #[test]
-    fn adds_a_connect_timeout_once() {
+    fn bounds_every_wait_on_postgres_once() {
+        const REST: &str =
+            "tcp_user_timeout=3000&keepalives=1&keepalives_idle=3&keepalives_interval=1&keepalives_count=3";
         let t = Duration::from_secs(3);
         assert_eq!(
-            with_connect_timeout("postgres://h/db", t),
-            "postgres://h/db?connect_timeout=3"
+            with_timeouts("postgres://h/db", t),
+            format!("postgres://h/db?connect_timeout=3&{REST}")
         );
         assert_eq!(
-            with_connect_timeout("postgres://h/db?sslmode=require", t),
-            "postgres://h/db?sslmode=require&connect_timeout=3"
+            with_timeouts("postgres://h/db?sslmode=require", t),
+            format!("postgres://h/db?sslmode=require&connect_timeout=3&{REST}")
+        );
+        // What the URL sets wins.
+        assert_eq!(
+            with_timeouts("postgres://h/db?connect_timeout=9", t),
+            format!("postgres://h/db?connect_timeout=9&{REST}")
         );
         assert_eq!(
-            with_connect_timeout("postgres://h/db?connect_timeout=9", t),
-            "postgres://h/db?connect_timeout=9"
+            with_timeouts("postgres://h/db?keepalives=0", t),
+            "postgres://h/db?keepalives=0&connect_timeout=3&tcp_user_timeout=3000&keepalives_idle=3&keepalives_interval=1&keepalives_count=3"
         );
-        assert_eq!(
-            with_connect_timeout("postgres://h/db", Duration::from_millis(500)),
-            "postgres://h/db?connect_timeout=2"
+        // libpq's floor for connect_timeout is 2 s.
+        assert!(
+            with_timeouts("postgres://h/db", Duration::from_millis(500))
+                .starts_with("postgres://h/db?connect_timeout=2&")
         );
     }
 }
