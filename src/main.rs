@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 /// mimalloc: request handling allocates many short-lived JSON buffers across threads, where
-/// glibc malloc spent a measured ~12% of CPU (bench/RESULTS.md).
+/// glibc malloc spent a measured ~12% of CPU (bench/NOTES.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -21,7 +21,7 @@ use intake_api::telemetry;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Gives memory freed after a burst back to the OS instead of keeping it per thread. Measured on
-/// SQLite (bench/NOTES.md, target (e)): peak RSS 112 MB → 89 MB with no loss of throughput.
+/// SQLite (bench/NOTES.md, target (e)): peak RSS 112 MB → 83 MB with no loss of throughput.
 /// Runs first, before any thread exists.
 fn return_freed_memory() {
     // SAFETY: both only set allocator options; no allocation is in flight on another thread yet.

@@ -54,6 +54,22 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<IntakeRow>> {
         .optional()
 }
 
+/// The row, for a change: on PostgreSQL it stays locked until the transaction ends, so that
+/// concurrent writers of one intake queue and each sees the row the one before it left (an
+/// `If-Match: *` PATCH applies on top instead of failing the version check). SQLite needs no
+/// lock: a write transaction there already holds the database's only write lock.
+pub fn find_for_update(conn: &mut DbConn, id: &str) -> QueryResult<Option<IntakeRow>> {
+    if let DbConn::Pg(c) = conn {
+        return intakes::table
+            .find(id)
+            .select(IntakeRow::as_select())
+            .for_update()
+            .first(c)
+            .optional();
+    }
+    find(conn, id)
+}
+
 /// Writes `row` only if the stored version is still `expected`; returns whether it did.
 pub fn update_if_version(conn: &mut DbConn, row: &IntakeRow, expected: i64) -> QueryResult<bool> {
     let n = diesel::update(

@@ -51,7 +51,29 @@ pub fn visible(
     id: Uuid,
     action: &'static str,
 ) -> Result<repo::IntakeRow, ApiError> {
-    let row = repo::find(conn, &id.to_string())?.ok_or(ApiError::NotFound("intake"))?;
+    let row = repo::find(conn, &id.to_string())?;
+    check_visible(conn, caller, id, action, row)
+}
+
+/// `visible`, for a change: the row stays locked until the transaction ends.
+pub fn visible_for_update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: Uuid,
+    action: &'static str,
+) -> Result<repo::IntakeRow, ApiError> {
+    let row = repo::find_for_update(conn, &id.to_string())?;
+    check_visible(conn, caller, id, action, row)
+}
+
+fn check_visible(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: Uuid,
+    action: &'static str,
+    row: Option<repo::IntakeRow>,
+) -> Result<repo::IntakeRow, ApiError> {
+    let row = row.ok_or(ApiError::NotFound("intake"))?;
     let patient_id = uuid(&row.patient_id)?;
     if caller.actor.can_access_patient(patient_id) {
         return Ok(row);
@@ -449,7 +471,7 @@ pub fn patch(
     req: PatchIntakeRequest,
     cfg: &ScreeningConfig,
 ) -> Result<IntakeResponse, ApiError> {
-    let mut row = visible(conn, caller, id, "intake.update")?;
+    let mut row = visible_for_update(conn, caller, id, "intake.update")?;
     if_match.check(row.version)?;
     let status = status_of(&row)?;
     if !status.editable() {
@@ -477,7 +499,7 @@ pub fn patch(
 
 /// Deletes a draft that was never submitted; anything submitted is kept forever (409).
 pub fn delete(conn: &mut DbConn, caller: &Caller, id: Uuid, if_match: Option<IfMatch>) -> Result<(), ApiError> {
-    let row = visible(conn, caller, id, "intake.delete")?;
+    let row = visible_for_update(conn, caller, id, "intake.delete")?;
     if let Some(m) = if_match {
         m.check(row.version)?;
     }
@@ -697,7 +719,7 @@ pub fn submit(
     let patient_id = uuid(&prepared.row.patient_id)?;
     let replay = || Some(AuditEvent::new("intake.submit_replayed", "intake", id).patient(patient_id));
     with_key(conn, caller, key, replay, |conn| {
-        let mut row = repo::find(conn, &prepared.row.id)?.ok_or(ApiError::NotFound("intake"))?;
+        let mut row = repo::find_for_update(conn, &prepared.row.id)?.ok_or(ApiError::NotFound("intake"))?;
         if let Some(m) = if_match {
             m.check(row.version)?;
         }

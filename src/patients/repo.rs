@@ -44,6 +44,19 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
         .optional()
 }
 
+/// The row, locked until the transaction ends on PostgreSQL (see `intake::repo::find_for_update`).
+pub fn find_for_update(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
+    if let DbConn::Pg(c) = conn {
+        return patients::table
+            .find(id)
+            .select(PatientRow::as_select())
+            .for_update()
+            .first(c)
+            .optional();
+    }
+    find(conn, id)
+}
+
 /// Writes `row` only if the stored version is still `expected`; returns whether it did.
 pub fn update_if_version(conn: &mut DbConn, row: &PatientRow, expected: i64) -> QueryResult<bool> {
     let n = diesel::update(

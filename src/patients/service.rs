@@ -125,6 +125,21 @@ pub fn create(conn: &mut DbConn, caller: &Caller, fields: PatientFields) -> Resu
 /// Finds a profile the caller may see; anything else is "not found", and the attempt is audited.
 pub fn find_visible(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<PatientRow, ApiError> {
     let row = repo::find(conn, &id.to_string())?;
+    check_visible(conn, caller, id, row)
+}
+
+/// `find_visible`, for a change: the row stays locked until the transaction ends.
+fn find_visible_for_update(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<PatientRow, ApiError> {
+    let row = repo::find_for_update(conn, &id.to_string())?;
+    check_visible(conn, caller, id, row)
+}
+
+fn check_visible(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: Uuid,
+    row: Option<PatientRow>,
+) -> Result<PatientRow, ApiError> {
     match row {
         Some(row) if caller.actor.can_access_patient(id) => Ok(row),
         Some(_) => {
@@ -155,7 +170,7 @@ pub fn update(
     patch: PatientPatch,
     if_match: Option<IfMatch>,
 ) -> Result<PatientResponse, ApiError> {
-    let current = find_visible(conn, caller, id)?;
+    let current = find_visible_for_update(conn, caller, id)?;
     if let Some(m) = if_match {
         m.check(current.version)?;
     }

@@ -164,6 +164,12 @@ fn staff_intake(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<intake_r
     intake_repo::find(conn, &id.to_string())?.ok_or(ApiError::NotFound("intake"))
 }
 
+/// `staff_intake`, for a change: the row stays locked until the transaction ends.
+fn staff_intake_for_update(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<intake_repo::IntakeRow, ApiError> {
+    caller.actor.require_staff()?;
+    intake_repo::find_for_update(conn, &id.to_string())?.ok_or(ApiError::NotFound("intake"))
+}
+
 /// A step of the review history, before it is written.
 struct Step {
     action: &'static str,
@@ -215,7 +221,7 @@ pub fn review(
     if_match: IfMatch,
     req: ReviewRequest,
 ) -> Result<ReviewResult, ApiError> {
-    let mut row = staff_intake(conn, caller, id)?;
+    let mut row = staff_intake_for_update(conn, caller, id)?;
     if_match.check(row.version)?;
     let from = status(&row.status)?;
     let Some(to) = req.action.next(from) else {
@@ -305,7 +311,7 @@ pub fn record_exam(
     req: ExamRequest,
     cfg: &ScreeningConfig,
 ) -> Result<IntakeResponse, ApiError> {
-    let mut row = staff_intake(conn, caller, id)?;
+    let mut row = staff_intake_for_update(conn, caller, id)?;
     if_match.check(row.version)?;
     let from = status(&row.status)?;
     if !matches!(from, IntakeStatus::Submitted | IntakeStatus::InReview) {

@@ -356,6 +356,63 @@ async fn concurrent_patches_one_winner(backend: Backend) {
     assert_eq!(stored["sections"]["logistics"]["goals"]["target_pain_nrs"], w % 11);
 }
 
+/// `If-Match: *` asks for no version check: concurrent writers queue on the row and every one
+/// applies, in some order, each on top of the one before.
+async fn concurrent_patches_with_any_all_apply(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, token) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
+    let id = app.post("/api/v1/intakes", Some(&token), &json!({})).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/intakes/{id}");
+    let bodies: Vec<Value> = (0..20)
+        .map(|i| json!({"sections": {"logistics": {"goals": {"target_pain_nrs": i % 11, "concerns": format!("writer {i}")}}}}))
+        .collect();
+    let results = join_all(
+        bodies
+            .iter()
+            .map(|body| app.patch(&path, Some(&token), body, Some("*"))),
+    )
+    .await;
+    let statuses: Vec<u16> = results.iter().map(|r| r.status.as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "statuses: {statuses:?}");
+    let mut versions: Vec<i64> = results.iter().map(|r| r.json()["version"].as_i64().unwrap()).collect();
+    versions.sort_unstable();
+    assert_eq!(
+        versions,
+        (2..=21).collect::<Vec<i64>>(),
+        "each write saw the one before it"
+    );
+    let stored = app.get(&path, Some(&token)).await.json();
+    assert_eq!(stored["version"], 21);
+    // The stored sections are those of the writer that got the last version.
+    let last = results.iter().position(|r| r.json()["version"] == 21).unwrap();
+    assert_eq!(
+        stored["sections"]["logistics"]["goals"]["concerns"],
+        format!("writer {last}")
+    );
+}
+
+/// Two submits of one draft at once (no idempotency key): one submission; the other learns that
+/// the intake is already submitted (409), not that its version went stale.
+async fn concurrent_submits_one_submission(backend: Backend) {
+    let app = spawn(backend).await;
+    let (token, id, _) = app.fixture_draft("fibromyalgia", "ana@example.org").await;
+    let results = join_all((0..6).map(|_| app.submit(&id, &token))).await;
+    let mut statuses: Vec<u16> = results.iter().map(|r| r.status.as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![200, 409, 409, 409, 409, 409]);
+    for r in results.iter().filter(|r| r.status == 409) {
+        r.problem(409, "/problems/conflict");
+    }
+    let subs = app
+        .get(&format!("/api/v1/intakes/{id}/submissions"), Some(&token))
+        .await
+        .json();
+    assert_eq!(subs.as_array().unwrap().len(), 1);
+}
+
 async fn patients_reach_only_their_own(backend: Backend) {
     let app = spawn(backend).await;
     let (token, id, etag) = app.fixture_draft("fibromyalgia", "ana@example.org").await;
@@ -532,6 +589,8 @@ on_both_backends!(
     conditional_instruments_are_required,
     idempotent_create_and_submit,
     concurrent_patches_one_winner,
+    concurrent_patches_with_any_all_apply,
+    concurrent_submits_one_submission,
     patients_reach_only_their_own,
     clinicians_start_intakes_for_patients,
     consent_is_recorded_as_evidence,

@@ -436,7 +436,26 @@ async fn audit_trail_pages(backend: Backend) {
     assert_eq!(sorted.len(), 7);
 }
 
+/// Changes without `If-Match` apply to the current version; at once, they queue and all apply.
+async fn concurrent_updates_without_if_match_all_apply(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, token) = app.patient_account("ana@example.org").await;
+    let res = app
+        .post("/api/v1/patients", Some(&token), &profile("Ana", "López"))
+        .await;
+    let path = format!("/api/v1/patients/{}", res.json()["id"].as_str().unwrap());
+    let bodies: Vec<_> = (0..12)
+        .map(|i| json!({"phone": format!("+1 555 010 01{i:02}")}))
+        .collect();
+    let results = futures_util::future::join_all(bodies.iter().map(|b| app.patch(&path, Some(&token), b, None))).await;
+    let statuses: Vec<u16> = results.iter().map(|r| r.status.as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 200), "statuses: {statuses:?}");
+    let stored = app.get(&path, Some(&token)).await;
+    assert_eq!(stored.header("etag"), Some("\"13\""));
+}
+
 on_both_backends!(
+    concurrent_updates_without_if_match_all_apply,
     patients_own_exactly_one_profile,
     clinicians_create_profiles_for_phone_intakes,
     profiles_are_validated_field_by_field,
