@@ -327,6 +327,15 @@ where
         (token, id, res.header("etag").unwrap().to_owned())
     }
 
+    /// A patient with a profile and an empty draft: (patient token, the draft's path).
+    pub async fn empty_draft(&self, email: &str) -> (String, String) {
+        let (_, token) = self.patient_with_profile(email, "Ana", "López").await;
+        let res = self.post("/api/v1/intakes", Some(&token), &json!({})).await;
+        assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+        let id = res.json()["id"].as_str().unwrap().to_owned();
+        (token, format!("/api/v1/intakes/{id}"))
+    }
+
     pub async fn submit(&self, id: &str, token: &str) -> TestResponse {
         self.send(with_token(
             at::TestRequest::post().uri(&format!("/api/v1/intakes/{id}/submit")),

@@ -318,17 +318,17 @@ async fn idempotent_create_and_submit(backend: Backend) {
     assert_ne!(res.json()["id"], first.json()["id"]);
 }
 
+/// PATCH bodies that each leave a mark of their writer: "writer {i}".
+fn writer_bodies(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| json!({"sections": {"logistics": {"goals": {"target_pain_nrs": i % 11, "concerns": format!("writer {i}")}}}}))
+        .collect()
+}
+
 async fn concurrent_patches_one_winner(backend: Backend) {
     let app = spawn(backend).await;
-    let (_, token) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
-    let id = app.post("/api/v1/intakes", Some(&token), &json!({})).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = format!("/api/v1/intakes/{id}");
-    let bodies: Vec<Value> = (0..40)
-        .map(|i| json!({"sections": {"logistics": {"goals": {"target_pain_nrs": i % 11, "concerns": format!("writer {i}")}}}}))
-        .collect();
+    let (token, path) = app.empty_draft("ana@example.org").await;
+    let bodies = writer_bodies(40);
     let requests = bodies
         .iter()
         .map(|body| app.patch(&path, Some(&token), body, Some("\"1\"")));
@@ -360,15 +360,8 @@ async fn concurrent_patches_one_winner(backend: Backend) {
 /// applies, in some order, each on top of the one before.
 async fn concurrent_patches_with_any_all_apply(backend: Backend) {
     let app = spawn(backend).await;
-    let (_, token) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
-    let id = app.post("/api/v1/intakes", Some(&token), &json!({})).await.json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let path = format!("/api/v1/intakes/{id}");
-    let bodies: Vec<Value> = (0..20)
-        .map(|i| json!({"sections": {"logistics": {"goals": {"target_pain_nrs": i % 11, "concerns": format!("writer {i}")}}}}))
-        .collect();
+    let (token, path) = app.empty_draft("ana@example.org").await;
+    let bodies = writer_bodies(20);
     let results = join_all(
         bodies
             .iter()
