@@ -36,6 +36,7 @@ impl Caller {
 }
 
 /// A request with a valid bearer token; the user row is checked with the work itself.
+#[derive(Clone)]
 pub struct Authenticated {
     pub identity: Identity,
     pub meta: RequestMeta,

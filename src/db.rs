@@ -234,17 +234,21 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    // SQLite has one writer. Queue this process's writers on a mutex instead of letting them
-    // poll for the file lock in SQLite's busy handler, whose growing sleeps gave writes a
-    // p99 of 1.5 s under load (bench/RESULTS.md). Another process still meets busy_timeout.
     let _queue = match conn {
-        DbConn::Sqlite(_) => Some(SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
-        DbConn::Pg(_) => None,
+        DbConn::Sqlite(c) => {
+            // SQLite has one writer. Queue this process's writers on a mutex instead of letting
+            // them poll for the file lock in SQLite's busy handler, whose growing sleeps gave
+            // writes a p99 of 1.5 s under load (bench/NOTES.md). Another process still meets
+            // busy_timeout.
+            let queue = SQLITE_WRITER.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(queue)
+        }
+        DbConn::Pg(_) => {
+            <DbConn as Connection>::TransactionManager::begin_transaction(conn)?;
+            None
+        }
     };
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(_) => <DbConn as Connection>::TransactionManager::begin_transaction(conn)?,
-    }
     match f(conn) {
         Ok(value) => {
             <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;

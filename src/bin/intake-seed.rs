@@ -20,11 +20,9 @@ use intake_api::db::{self, DbConn, DbPool, DbUrl, PoolOptions};
 use intake_api::intake::repo::{IntakeRow, SubmissionRow};
 use intake_api::intake::sections::{Consent, ConsentEvidence, ConsentInput, Sections};
 use intake_api::intake::service::{self as intake, ScreeningConfig, WorklistIndex};
-use intake_api::intake::triage;
 use intake_api::on_backend;
 use intake_api::patients::repo::PatientRow;
 use intake_api::schema::{intake_flags, intake_pain_types, intake_submissions, intakes, patient_name_tokens, patients};
-use intake_api::screening::safety;
 use intake_api::{clock, text};
 
 #[derive(Parser)]
@@ -194,13 +192,8 @@ fn prepare(path: &std::path::Path, cfg: &ScreeningConfig) -> anyhow::Result<Prep
         }),
         input: consent,
     });
-    let scores =
-        intake::check_submit(&sections, None, cfg).map_err(|e| anyhow::anyhow!("{}: {e:?}", path.display()))?;
-    let assessment = safety::assess(
-        &triage::safety_facts(&sections),
-        &scores.values().cloned().collect::<Vec<_>>(),
-        &cfg.cutoffs,
-    );
+    let (scores, assessment) =
+        intake::score_submission(&sections, None, cfg).map_err(|e| anyhow::anyhow!("{}: {e:?}", path.display()))?;
     let mut row = blank_row();
     let index =
         WorklistIndex::apply(&mut row, &sections, &scores, &assessment).map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -214,35 +207,16 @@ fn prepare(path: &std::path::Path, cfg: &ScreeningConfig) -> anyhow::Result<Prep
     })
 }
 
+/// A draft with nothing filled in yet; the seeder sets what each row needs.
 fn blank_row() -> IntakeRow {
-    let now = clock::now();
-    IntakeRow {
-        id: String::new(),
-        patient_id: String::new(),
-        status: String::new(),
-        version: 1,
-        sections: String::new(),
-        created_by: String::new(),
-        created_on_behalf: false,
-        created_at: now,
-        updated_at: now,
-        submitted_at: None,
-        submission_count: 0,
-        assigned_to: None,
-        top_severity: None,
-        eligibility: None,
-        pain_types: None,
-        flag_codes: None,
-        phq9_total: None,
-        gad7_total: None,
-        pain_average: None,
-        fm_result: None,
-        crps_result: None,
-        review_note: None,
-        exam: None,
-        scores: None,
-        assessment: None,
-    }
+    IntakeRow::draft(
+        String::new(),
+        String::new(),
+        String::new(),
+        false,
+        String::new(),
+        clock::now(),
+    )
 }
 
 fn seed(

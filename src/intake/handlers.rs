@@ -22,20 +22,12 @@ fn config(state: &AppState) -> ScreeningConfig {
 
 /// Runs an idempotent write, retrying once when a concurrent request with the same key won,
 /// so this one replays its response.
-async fn idempotent<F>(state: &AppState, auth: Authenticated, f: F) -> Result<HttpResponse, ApiError>
+async fn idempotent<Fut>(auth: Authenticated, run: impl Fn(Authenticated) -> Fut) -> Result<HttpResponse, ApiError>
 where
-    F: Fn(&mut crate::db::DbConn, &crate::access::Caller) -> Result<idempotency::Reply, ApiError>
-        + Send
-        + Sync
-        + Clone
-        + 'static,
+    Fut: Future<Output = Result<idempotency::Reply, ApiError>>,
 {
-    let again = Authenticated {
-        identity: auth.identity.clone(),
-        meta: auth.meta.clone(),
-    };
-    match state.write(auth, f.clone()).await {
-        Err(e) if idempotency::is_race(&e) => Ok(state.write(again, f).await?.into_response()),
+    match run(auth.clone()).await {
+        Err(e) if idempotency::is_race(&e) => Ok(run(auth).await?.into_response()),
         other => Ok(other?.into_response()),
     }
 }
@@ -66,10 +58,10 @@ pub async fn create_intake(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency::from_request(&req, &serde_json::to_string(&body).map_err(ApiError::internal)?)?;
     let cfg = config(&state);
-    idempotent(&state, auth, move |conn, caller| {
+    let create = move |conn: &mut crate::db::DbConn, caller: &crate::access::Caller| {
         service::create(conn, caller, body.clone(), key.as_ref(), &cfg)
-    })
-    .await
+    };
+    idempotent(auth, |auth| state.write(auth, create.clone())).await
 }
 
 /// An intake: sections, status, and (once submitted) the server's scores, flags and eligibility.
@@ -196,23 +188,15 @@ pub async fn submit_intake(
 ) -> Result<HttpResponse, ApiError> {
     let (id, if_match, cfg) = (id.into_inner(), etag::if_match(&req)?, config(&state));
     let key = idempotency::from_request(&req, "")?;
-    let again = Authenticated {
-        identity: auth.identity.clone(),
-        meta: auth.meta.clone(),
-    };
-    let run = |auth: Authenticated, key: Option<idempotency::Key>, cfg: ScreeningConfig| {
-        let cfg2 = cfg.clone();
+    idempotent(auth, |auth| {
+        let (key, cfg, cfg2) = (key.clone(), cfg.clone(), cfg.clone());
         state.write_prepared(
             auth,
             move |conn, caller| service::prepare_submit(conn, caller, id, &cfg),
             move |conn, caller, prepared| service::submit(conn, caller, prepared, if_match, key.as_ref(), &cfg2),
         )
-    };
-    // A concurrent request with the same key won: this one replays its response.
-    match run(auth, key.clone(), cfg.clone()).await {
-        Err(e) if idempotency::is_race(&e) => Ok(run(again, key, cfg).await?.into_response()),
-        other => Ok(other?.into_response()),
-    }
+    })
+    .await
 }
 
 /// Every submission of an intake, oldest first, exactly as submitted and scored.

@@ -39,6 +39,46 @@ pub struct IntakeRow {
     pub assessment: Option<String>,
 }
 
+impl IntakeRow {
+    /// A new draft: version 1, never submitted, nothing scored or indexed yet.
+    pub fn draft(
+        id: String,
+        patient_id: String,
+        created_by: String,
+        created_on_behalf: bool,
+        sections: String,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id,
+            patient_id,
+            status: "draft".into(),
+            version: 1,
+            sections,
+            created_by,
+            created_on_behalf,
+            created_at: now,
+            updated_at: now,
+            submitted_at: None,
+            submission_count: 0,
+            assigned_to: None,
+            top_severity: None,
+            eligibility: None,
+            pain_types: None,
+            flag_codes: None,
+            phq9_total: None,
+            gad7_total: None,
+            pain_average: None,
+            fm_result: None,
+            crps_result: None,
+            review_note: None,
+            exam: None,
+            scores: None,
+            assessment: None,
+        }
+    }
+}
+
 pub fn insert(conn: &mut DbConn, row: &IntakeRow) -> QueryResult<()> {
     diesel::insert_into(intakes::table)
         .values(row)

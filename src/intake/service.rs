@@ -36,8 +36,9 @@ fn internal<E: std::error::Error + Send + Sync + 'static>(e: E) -> ApiError {
     ApiError::internal(e)
 }
 
-fn status_of(row: &repo::IntakeRow) -> Result<IntakeStatus, ApiError> {
-    IntakeStatus::parse(&row.status).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown status {}", row.status)))
+/// The stored status column, parsed.
+fn status_of(status: &str) -> Result<IntakeStatus, ApiError> {
+    IntakeStatus::parse(status).ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown status {status}")))
 }
 
 fn uuid(s: &str) -> Result<Uuid, ApiError> {
@@ -151,7 +152,7 @@ struct AssessmentParts {
 }
 
 pub fn response(row: &repo::IntakeRow, cfg: &ScreeningConfig) -> Result<IntakeResponse, ApiError> {
-    let status = status_of(row)?;
+    let status = status_of(&row.status)?;
     let missing = if status.editable() {
         check_submit(&parse_sections(row)?, None, cfg).err().unwrap_or_default()
     } else {
@@ -398,35 +399,15 @@ pub fn create(
                 sections.medical_history = previous.medical_history;
             }
             apply(&mut sections, req.sections, caller, cfg)?;
-            let now = clock::now();
             let id = Uuid::now_v7();
-            let row = repo::IntakeRow {
-                id: id.to_string(),
-                patient_id: patient_id.to_string(),
-                status: IntakeStatus::Draft.as_str().into(),
-                version: 1,
-                sections: store(&sections)?,
-                created_by: caller.actor.user_id.to_string(),
-                created_on_behalf: caller.actor.is_staff(),
-                created_at: now,
-                updated_at: now,
-                submitted_at: None,
-                submission_count: 0,
-                assigned_to: None,
-                top_severity: None,
-                eligibility: None,
-                pain_types: None,
-                flag_codes: None,
-                phq9_total: None,
-                gad7_total: None,
-                pain_average: None,
-                fm_result: None,
-                crps_result: None,
-                review_note: None,
-                exam: None,
-                scores: None,
-                assessment: None,
-            };
+            let row = repo::IntakeRow::draft(
+                id.to_string(),
+                patient_id.to_string(),
+                caller.actor.user_id.to_string(),
+                caller.actor.is_staff(),
+                store(&sections)?,
+                clock::now(),
+            );
             repo::insert(conn, &row)?;
             audit::record(
                 conn,
@@ -473,7 +454,7 @@ pub fn patch(
 ) -> Result<IntakeResponse, ApiError> {
     let mut row = visible_for_update(conn, caller, id, "intake.update")?;
     if_match.check(row.version)?;
-    let status = status_of(&row)?;
+    let status = status_of(&row.status)?;
     if !status.editable() {
         return Err(not_editable(status));
     }
@@ -693,11 +674,20 @@ fn compute_submit(
     row: &repo::IntakeRow,
     cfg: &ScreeningConfig,
 ) -> Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError> {
-    let sections = parse_sections(row)?;
     let exam = super::exam::load(row)?;
-    let scores = check_submit(&sections, exam.as_ref(), cfg).map_err(ApiError::Validation)?;
+    score_submission(&parse_sections(row)?, exam.as_ref(), cfg)
+}
+
+/// What a submit computes from the document: completeness (422 listing everything missing),
+/// then scores, safety flags, MME and eligibility.
+pub fn score_submission(
+    sections: &Sections,
+    exam: Option<&super::exam::Exam>,
+    cfg: &ScreeningConfig,
+) -> Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError> {
+    let scores = check_submit(sections, exam, cfg).map_err(ApiError::Validation)?;
     let assessment = safety::assess(
-        &triage::safety_facts(&sections),
+        &triage::safety_facts(sections),
         &scores.values().cloned().collect::<Vec<_>>(),
         &cfg.cutoffs,
     );
@@ -723,7 +713,7 @@ pub fn submit(
         if let Some(m) = if_match {
             m.check(row.version)?;
         }
-        let status = status_of(&row)?;
+        let status = status_of(&row.status)?;
         if !status.editable() {
             return Err(ApiError::Conflict {
                 detail: format!(
@@ -806,8 +796,7 @@ pub fn summary(row: repo::SummaryRow, given: &str, family: &str) -> Result<Intak
         id: uuid(&row.id)?,
         patient_id: uuid(&row.patient_id)?,
         patient_name: format!("{family}, {given}"),
-        status: IntakeStatus::parse(&row.status)
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("unknown status")))?,
+        status: status_of(&row.status)?,
         pain_types: split(&row.pain_types),
         top_severity: row.top_severity.and_then(|s| match s {
             3 => Some("urgent".to_owned()),
