@@ -1,74 +1,81 @@
 //! The one place the HTTP application is assembled; used by `main`, the tests and the spec.
 
-use std::sync::Arc;
-
 use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, web};
-use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
+use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
-use tokio::sync::Semaphore;
-
-use crate::audit::sink::AuditSink;
-use crate::auth::TokenService;
 use crate::config::Settings;
-use crate::db::DbPool;
 use crate::error::ApiError;
-use crate::extract::BodyLimit;
-use crate::openapi::{self, ApiDoc, RouteTable};
-use crate::pagination::CursorCodec;
-use crate::{audit, auth, intake, patients, screening};
-use crate::{request_context, system};
+use crate::http::context::REQUEST_ID_HEADER;
+use crate::http::extract::BodyLimit;
+use crate::http::middleware::{self, TrustForwardedFor};
+use crate::http::openapi::{self, RouteTable, SecurityAddon};
+use crate::state::AppState;
+use crate::{audit, auth, fhir, instruments, intake, patients, review, system};
 
-/// Shared state of one running service (one instance, shared by every worker).
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub pool: DbPool,
-    pub metrics: PrometheusMetrics,
-    pub tokens: TokenService,
-    pub audit: AuditSink,
-    pub cursors: CursorCodec,
-    /// Bounds concurrent Argon2 work (19 MiB each) so a burst of sign-ins cannot exhaust memory.
-    pub hashing: Semaphore,
-}
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Patient Intake API",
+        description = "Pre-treatment intake for ketamine-infusion pain clinics: patients fill in their intake \
+(medical history, medications and opioids, pain conditions, screening questionnaires, logistics, consent); \
+clinicians review it. Scores, safety flags and eligibility are computed by the server as decision support; \
+the server never declines a patient. Errors are RFC 9457 problem+json.",
+        contact(name = "Intake API team", email = "api@intake.example.org", url = "https://intake.example.org"),
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    // Schemas that only query parameters refer to (bodies register theirs automatically).
+    components(schemas(
+        crate::error::Problem,
+        crate::validation::FieldIssue,
+        crate::intake::api::IntakeSort,
+        crate::screening::model::PainType,
+        crate::screening::model::Severity,
+        crate::screening::model::Lang,
+        crate::patients::api::Language,
+        crate::auth::domain::Role,
+    )),
+    modifiers(&SecurityAddon),
+    tags(
+        (name = "service", description = "Health, readiness and metrics (no authentication)"),
+        (name = "auth", description = "Registration, sign-in and the current user"),
+        (name = "users", description = "Staff accounts (administrators)"),
+        (name = "patients", description = "Patient profiles and the patient's own access log"),
+        (name = "intakes", description = "Intake documents: drafts, sections, submit, consent"),
+        (name = "reviews", description = "Clinician review of submitted intakes"),
+        (name = "instruments", description = "Screening questionnaires (public catalogue) and score previews"),
+        (name = "audit", description = "The audit trail of every access to patient data (administrators)"),
+    )
+)]
+pub struct ApiDoc;
 
-impl AppState {
-    pub fn new(settings: Settings, pool: DbPool) -> anyhow::Result<Self> {
-        let metrics = PrometheusMetricsBuilder::new("intake_api")
-            // Unmatched paths share one label so scanners cannot blow up the series count.
-            .mask_unmatched_patterns("UNMATCHED")
-            .build()
-            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
-        let tokens = TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?;
-        let cursors = CursorCodec::new(settings.jwt_secret_bytes());
-        let audit = AuditSink::start(pool.clone())?;
-        let permits = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
-        Ok(Self {
-            settings: Arc::new(settings),
-            pool,
-            metrics,
-            tokens,
-            audit,
-            cursors,
-            hashing: Semaphore::new(permits),
-        })
-    }
-}
-
-/// Every documented route, mounted under its prefix.
-pub fn api(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+/// Every documented route, mounted under its prefix. Features register their routes relative
+/// to the prefix they are given; the intake, review and FHIR routes share `/api/v1/intakes`
+/// (one scope: actix does not fall through from one scope to another with the same prefix).
+/// Registration order is the order of paths in the OpenAPI document.
+pub fn api(cfg: &mut ServiceConfig) {
+    use utoipa_actix_web::scope;
     cfg.configure(system::routes)
-        .configure(auth::routes)
-        .configure(patients::routes)
-        .configure(audit::routes)
-        .configure(screening::routes)
-        .configure(intake::routes);
+        .service(scope("/api/v1/auth").configure(auth::auth_routes))
+        .service(scope("/api/v1/users").configure(auth::user_routes))
+        .service(scope("/api/v1/patients").configure(patients::routes))
+        .service(scope("/api/v1/audit").configure(audit::audit_routes))
+        .service(scope("/api/v1/me").configure(audit::me_routes))
+        .service(scope("/api/v1/instruments").configure(instruments::routes))
+        .service(
+            scope("/api/v1/intakes")
+                .configure(review::routes)
+                .configure(fhir::routes)
+                .configure(intake::routes),
+        )
+        .service(scope("/api/v1/consent").configure(intake::consent::routes));
 }
 
 /// The OpenAPI document exactly as served at `/api-docs/openapi.json`.
@@ -78,7 +85,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(api)
         .split_for_parts();
-    openapi::finalize(api)
+    document(api)
+}
+
+/// The shared error responses and the instruments' worked examples, added to what the routes
+/// declare.
+fn document(api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    let mut api = openapi::finalize(api);
+    instruments::examples::document(&mut api);
+    api
 }
 
 /// Builds the application for one worker.
@@ -98,13 +113,14 @@ pub fn build(
         .openapi(ApiDoc::openapi())
         .configure(api)
         .split_for_parts();
-    let api = openapi::finalize(api);
+    let api = document(api);
     let routes = web::Data::new(RouteTable::from_openapi(&api));
     let settings = state.settings.clone();
     let metrics = state.metrics.clone();
     app.app_data(state)
         .app_data(routes)
         .app_data(web::Data::new(BodyLimit(settings.max_body_bytes)))
+        .app_data(web::Data::new(TrustForwardedFor(settings.trust_forwarded_for)))
         .app_data(
             web::PathConfig::default()
                 .error_handler(|err, _| ApiError::BadRequest(format!("invalid path parameter: {err}")).into()),
@@ -122,7 +138,7 @@ pub fn build(
             cors(&settings),
         ))
         .wrap(metrics)
-        .wrap(from_fn(request_context::middleware))
+        .wrap(from_fn(middleware::middleware))
 }
 
 /// Unknown path: 404. Known path, other method: 405 with `Allow`.
@@ -150,13 +166,13 @@ fn cors(settings: &Settings) -> Cors {
             header::ACCEPT,
             header::IF_MATCH,
             header::HeaderName::from_static("idempotency-key"),
-            header::HeaderName::from_static(request_context::REQUEST_ID_HEADER),
+            header::HeaderName::from_static(REQUEST_ID_HEADER),
         ])
         .expose_headers([
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
-            header::HeaderName::from_static(request_context::REQUEST_ID_HEADER),
+            header::HeaderName::from_static(REQUEST_ID_HEADER),
         ])
         .max_age(3600);
     for origin in &settings.cors_allowed_origins {

@@ -13,35 +13,9 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::db::DbUrl;
+use crate::screening::instruments::InstrumentCode;
 use crate::screening::model::Cutoffs;
-
-/// Instruments known to this build (CLINICAL.md catalogue v1).
-pub const ALL_INSTRUMENTS: [&str; 11] = [
-    "phq9",
-    "gad7",
-    "pc_ptsd5",
-    "pcl5",
-    "asq",
-    "pain_nrs",
-    "peg",
-    "fm2016",
-    "crps_budapest",
-    "dn4",
-    "cssrs_screen",
-];
-/// Enabled unless `INSTRUMENTS_ENABLED` says otherwise; `dn4` and `cssrs_screen` are restricted
-/// until the clinic holds a licence.
-pub const DEFAULT_INSTRUMENTS: [&str; 9] = [
-    "phq9",
-    "gad7",
-    "pc_ptsd5",
-    "pcl5",
-    "asq",
-    "pain_nrs",
-    "peg",
-    "fm2016",
-    "crps_budapest",
-];
+use crate::screening::policy::{self, ScreeningConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -96,9 +70,10 @@ pub struct Settings {
     /// Bound on waiting for a connection, connecting, and each statement.
     pub db_timeout: Duration,
     pub max_body_bytes: usize,
-    /// Scoring cut-offs and the blood-pressure threshold (recorded on every result).
-    pub cutoffs: Cutoffs,
-    pub instruments_enabled: Vec<String>,
+    /// The instruments offered (`INSTRUMENTS_ENABLED`; `dn4` and `cssrs_screen` are restricted
+    /// until the clinic holds a licence), the scoring cut-offs and the blood-pressure threshold
+    /// (recorded on every result).
+    pub screening: ScreeningConfig,
     pub rust_log: String,
     pub log_format: LogFormat,
     pub shutdown_timeout: Duration,
@@ -115,7 +90,7 @@ impl fmt::Debug for Settings {
             .field("database", &self.database_url.backend())
             .field("bind_addr", &self.bind_addr)
             .field("db_pool_size", &self.db_pool_size)
-            .field("instruments_enabled", &self.instruments_enabled)
+            .field("instruments_enabled", &self.screening.enabled)
             .finish_non_exhaustive()
     }
 }
@@ -303,11 +278,7 @@ impl Settings {
             high_mme: r.number("CUTOFF_HIGH_MME", defaults.high_mme, 20, 200),
             ..defaults
         };
-        let instruments_enabled = r.parse(
-            "INSTRUMENTS_ENABLED",
-            DEFAULT_INSTRUMENTS.iter().map(|s| (*s).to_owned()).collect(),
-            parse_instruments,
-        );
+        let enabled = r.parse("INSTRUMENTS_ENABLED", policy::default_enabled(), parse_instruments);
         let rust_log = r.text("RUST_LOG", "info");
         let log_format = r.parse(
             "LOG_FORMAT",
@@ -345,8 +316,7 @@ impl Settings {
             db_pool_size,
             db_timeout: Duration::from_millis(db_timeout_ms),
             max_body_bytes,
-            cutoffs,
-            instruments_enabled,
+            screening: ScreeningConfig { enabled, cutoffs },
             rust_log,
             log_format,
             shutdown_timeout: Duration::from_secs(shutdown_secs),
@@ -398,17 +368,15 @@ fn parse_origins(raw: &str, production: bool) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
-fn parse_instruments(raw: &str) -> Result<Vec<String>, String> {
-    let mut out: Vec<String> = Vec::new();
-    for code in raw.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-        if !ALL_INSTRUMENTS.contains(&code) {
-            return Err(format!(
-                "unknown instrument {code:?}; known: {}",
-                ALL_INSTRUMENTS.join(", ")
-            ));
-        }
-        if !out.iter().any(|c| c == code) {
-            out.push(code.to_owned());
+fn parse_instruments(raw: &str) -> Result<Vec<InstrumentCode>, String> {
+    let mut out: Vec<InstrumentCode> = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let code = InstrumentCode::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = InstrumentCode::ALL.iter().map(|c| c.as_str()).collect();
+            format!("unknown instrument {name:?}; known: {}", known.join(", "))
+        })?;
+        if !out.contains(&code) {
+            out.push(code);
         }
     }
     Ok(out)
@@ -487,10 +455,11 @@ mod tests {
         assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(s.jwt.ttl, Duration::from_secs(3600));
         assert_eq!(s.max_body_bytes, 1_048_576);
-        assert_eq!((s.cutoffs.bp_systolic, s.cutoffs.bp_diastolic), (140, 90));
-        assert_eq!(s.cutoffs, Cutoffs::default());
-        assert_eq!(s.instruments_enabled.len(), 9);
-        assert!(!s.instruments_enabled.iter().any(|c| c == "dn4"));
+        let cutoffs = s.screening.cutoffs;
+        assert_eq!((cutoffs.bp_systolic, cutoffs.bp_diastolic), (140, 90));
+        assert_eq!(cutoffs, Cutoffs::default());
+        assert_eq!(s.screening.enabled.len(), 9);
+        assert!(!s.screening.enabled.iter().any(|c| c.as_str() == "dn4"));
         assert_eq!(s.log_format, LogFormat::Pretty);
         let cores = std::thread::available_parallelism().unwrap().get();
         assert_eq!(s.db_pool_size as usize, (2 * cores).clamp(2, 32));
@@ -565,6 +534,6 @@ mod tests {
     #[test]
     fn restricted_instruments_can_be_enabled() {
         let s = load(&[("JWT_SECRET", GOOD_SECRET), ("INSTRUMENTS_ENABLED", "phq9, dn4,phq9")]).unwrap();
-        assert_eq!(s.instruments_enabled, vec!["phq9", "dn4"]);
+        assert_eq!(s.screening.enabled, vec![InstrumentCode::Phq9, InstrumentCode::Dn4]);
     }
 }

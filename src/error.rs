@@ -9,34 +9,11 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::request_context;
+use crate::http::context::{self, RequestCtx};
+use crate::validation::FieldIssue;
 
 /// Media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// One invalid or missing field, named by its JSON path (e.g. `sections.demographics.weight_kg`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-pub struct FieldIssue {
-    /// JSON path of the offending field, dot-separated, array indices as `[n]`.
-    #[schema(example = "sections.demographics.weight_kg")]
-    pub field: String,
-    /// Stable machine-readable code: `required`, `unknown_field`, `invalid_type`, `range`, `length`, …
-    #[schema(example = "required")]
-    pub code: String,
-    /// Human-readable explanation (English).
-    #[schema(example = "weight is required for dosing")]
-    pub message: String,
-}
-
-impl FieldIssue {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }
-    }
-}
 
 /// RFC 9457 problem details. Extension members: `request_id`, `errors` (validation) and
 /// `allowed` (the actions or methods that would have been accepted).
@@ -208,7 +185,7 @@ impl ApiError {
     /// The body sent to the client.
     pub fn problem(&self) -> Problem {
         let (type_, title) = self.kind();
-        let ctx = request_context::current();
+        let ctx = context::current();
         Problem {
             type_: type_.into(),
             title: title.into(),
@@ -231,7 +208,7 @@ impl ApiError {
 
 /// A problem for an error response that did not come from [`ApiError`] (e.g. a CORS rejection):
 /// RFC 9457's `about:blank` type with the status phrase as title.
-pub fn generic_problem(status: StatusCode, ctx: &request_context::RequestCtx) -> Problem {
+pub fn generic_problem(status: StatusCode, ctx: &RequestCtx) -> Problem {
     Problem {
         type_: "about:blank".into(),
         title: status.canonical_reason().unwrap_or("Error").into(),

@@ -18,7 +18,6 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod access;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -26,18 +25,15 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
-pub mod etag;
-pub mod extract;
 pub mod fhir;
-pub mod idempotency;
+pub mod http;
+pub mod instruments;
 pub mod intake;
-pub mod openapi;
-pub mod pagination;
 pub mod patients;
-pub mod request_context;
 pub mod review;
 pub mod schema;
 pub mod screening;
+pub mod state;
 pub mod system;
 pub mod telemetry;
 pub mod text;

@@ -10,11 +10,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
 
-use intake_api::app::{self, AppState};
+use intake_api::app;
 use intake_api::auth::{self, Role};
 use intake_api::config::{self, Settings};
 use intake_api::db::{self, DbUrl, PoolOptions};
 use intake_api::error::ApiError;
+use intake_api::state::AppState;
 use intake_api::telemetry;
 
 /// mimalloc's `mi_option_purge_delay` (its position in `mi_option_e`; the Rust bindings lack it).

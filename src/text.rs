@@ -46,6 +46,11 @@ pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
     None
 }
 
+/// Lower-case hexadecimal of `bytes` (digests in stored keys and evidence).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Rejects control characters (NUL included) in single-line text fields.
 pub fn has_control_chars(s: &str) -> bool {
     s.chars().any(char::is_control)

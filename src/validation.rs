@@ -1,9 +1,36 @@
-//! Shared field rules for `validator` (`#[validate(custom(function = ...))]`).
+//! Plain validation types, below any HTTP: [`FieldIssue`] (one bad field, named by its JSON
+//! path) and the shared field rules for `validator` (`#[validate(custom(function = ...))]`).
 
 use std::borrow::Cow;
 
 use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use utoipa::ToSchema;
 use validator::ValidationError;
+
+/// One invalid or missing field, named by its JSON path (e.g. `sections.demographics.weight_kg`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+pub struct FieldIssue {
+    /// JSON path of the offending field, dot-separated, array indices as `[n]`.
+    #[schema(example = "sections.demographics.weight_kg")]
+    pub field: String,
+    /// Stable machine-readable code: `required`, `unknown_field`, `invalid_type`, `range`, `length`, …
+    #[schema(example = "required")]
+    pub code: String,
+    /// Human-readable explanation (English).
+    #[schema(example = "weight is required for dosing")]
+    pub message: String,
+}
+
+impl FieldIssue {
+    pub fn new(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
 
 fn err(code: &'static str, message: &'static str) -> ValidationError {
     ValidationError::new(code).with_message(Cow::Borrowed(message))

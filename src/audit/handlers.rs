@@ -4,11 +4,11 @@ use actix_web::{HttpResponse, get, web};
 
 use super::api::{AccessLogEntry, AccessLogQuery, AuditEventResponse, AuditQuery};
 use super::service;
-use crate::access::Authenticated;
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::ValidatedQuery;
-use crate::pagination::Page;
+use crate::http::extract::ValidatedQuery;
+use crate::http::pagination::Page;
+use crate::state::AppState;
+use crate::state::Authenticated;
 
 /// The audit trail (admin), newest first.
 #[utoipa::path(

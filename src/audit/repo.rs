@@ -3,57 +3,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{AuditEvent, Origin};
-use crate::clock;
 use crate::db::DbConn;
 use crate::schema::{audit_events, users};
 
-#[derive(Debug, Clone, Insertable)]
+/// One stored event, as written and as read back.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events, treat_none_as_default_value = false)]
-pub struct NewAuditRow {
-    pub id: String,
-    pub occurred_at: NaiveDateTime,
-    pub actor_id: Option<String>,
-    pub actor_role: Option<String>,
-    pub action: String,
-    pub resource_type: String,
-    pub resource_id: Option<String>,
-    pub patient_id: Option<String>,
-    pub request_id: Option<String>,
-    pub client_addr: Option<String>,
-    pub user_agent: Option<String>,
-    pub outcome: String,
-}
-
-impl NewAuditRow {
-    pub fn new(origin: Origin<'_>, e: &AuditEvent) -> Self {
-        Self {
-            id: uuid::Uuid::now_v7().to_string(),
-            occurred_at: clock::now(),
-            actor_id: origin.actor.map(|a| a.user_id.to_string()),
-            actor_role: origin.actor.map(|a| a.role.as_str().to_owned()),
-            action: e.action.to_owned(),
-            resource_type: e.resource_type.to_owned(),
-            resource_id: e.resource_id.clone(),
-            patient_id: e.patient_id.map(|p| p.to_string()),
-            request_id: origin.meta.request_id.clone(),
-            client_addr: origin.meta.client_addr.clone(),
-            user_agent: origin.meta.user_agent.clone(),
-            outcome: e.outcome.as_str().to_owned(),
-        }
-    }
-}
-
-/// Inserts rows, many per statement (in chunks: SQLite caps bound parameters per statement).
-pub fn insert(conn: &mut DbConn, rows: &[NewAuditRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(500) {
-        crate::on_backend!(conn, c => diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
-    }
-    Ok(())
-}
-
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = audit_events)]
 pub struct AuditRow {
     pub id: String,
     pub occurred_at: NaiveDateTime,
@@ -67,6 +22,14 @@ pub struct AuditRow {
     pub client_addr: Option<String>,
     pub user_agent: Option<String>,
     pub outcome: String,
+}
+
+/// Inserts rows, many per statement (in chunks: SQLite caps bound parameters per statement).
+pub fn insert(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        crate::on_backend!(conn, c => diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
+    }
+    Ok(())
 }
 
 /// Filters for the admin audit view.

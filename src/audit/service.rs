@@ -1,12 +1,12 @@
 //! Reading the audit trail: the admin view and the patient's own access log.
 
 use super::api::{AccessLogEntry, AccessLogQuery, AuditEventResponse, AuditQuery};
+use super::event::{AuditEvent, Outcome};
 use super::repo::{self, AuditFilter};
-use super::{AuditEvent, Outcome};
-use crate::access::{Audited, Caller};
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::pagination::{self, CursorCodec, Page};
+use crate::http::pagination::{self, CursorCodec, Page};
+use crate::state::{Audited, Caller};
 
 pub fn list(
     conn: &mut DbConn,

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::repo::{self, NewAuditRow};
+use super::repo::{self, AuditRow};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 
@@ -18,7 +18,7 @@ use crate::error::ApiError;
 const MAX_BATCH_ROWS: usize = 5_000;
 
 struct Job {
-    rows: Vec<NewAuditRow>,
+    rows: Vec<AuditRow>,
     done: oneshot::Sender<bool>,
 }
 
@@ -37,7 +37,7 @@ impl AuditSink {
     }
 
     /// Returns once `rows` are durably committed; 503 if the database cannot take them.
-    pub async fn commit(&self, rows: Vec<NewAuditRow>) -> Result<(), ApiError> {
+    pub async fn commit(&self, rows: Vec<AuditRow>) -> Result<(), ApiError> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -63,7 +63,7 @@ fn writer(pool: DbPool, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let rows: Vec<NewAuditRow> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.rows)).collect();
+        let rows: Vec<AuditRow> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.rows)).collect();
         let ok = match pool.get() {
             Ok(mut conn) => match db::write_tx(&mut conn, |c| repo::insert(c, &rows)) {
                 Ok(()) => true,
@@ -116,8 +116,8 @@ mod tests {
         }
     }
 
-    fn row() -> NewAuditRow {
-        NewAuditRow {
+    fn row() -> AuditRow {
+        AuditRow {
             id: "01".into(),
             occurred_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
             actor_id: None,

@@ -9,12 +9,12 @@ use super::api::{
     UserListQuery, UserResponse,
 };
 use super::service;
-use crate::access::Authenticated;
-use crate::app::AppState;
+use crate::audit::event::RequestMeta;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ValidatedJson, ValidatedQuery};
-use crate::pagination::Page;
-use crate::request_context::RequestMeta;
+use crate::http::extract::{ValidatedJson, ValidatedQuery};
+use crate::http::pagination::Page;
+use crate::state::AppState;
+use crate::state::Authenticated;
 
 /// Register a patient account.
 ///

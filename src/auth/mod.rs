@@ -4,6 +4,7 @@
 //! issued here, or (optionally) tokens from the clinic's identity provider. Every request loads
 //! the user row, so a disabled account or a changed role takes effect at once.
 
+pub mod actor;
 pub mod api;
 pub mod domain;
 pub mod handlers;
@@ -15,20 +16,18 @@ pub mod token;
 pub use domain::{Actor, Role};
 pub use token::{Identity, TokenService};
 
-use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(
-        scope("/api/v1/auth")
-            .service(handlers::register)
-            .service(handlers::create_token)
-            .service(handlers::get_current_user),
-    )
-    .service(
-        scope("/api/v1/users")
-            .service(handlers::create_user)
-            .service(handlers::list_users)
-            .service(handlers::update_user),
-    );
+/// Registration, sign-in and the current user (`/api/v1/auth`).
+pub fn auth_routes(cfg: &mut ServiceConfig) {
+    cfg.service(handlers::register)
+        .service(handlers::create_token)
+        .service(handlers::get_current_user);
+}
+
+/// Staff accounts (`/api/v1/users`).
+pub fn user_routes(cfg: &mut ServiceConfig) {
+    cfg.service(handlers::create_user)
+        .service(handlers::list_users)
+        .service(handlers::update_user);
 }

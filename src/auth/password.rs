@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 
-use crate::error::FieldIssue;
+use crate::validation::FieldIssue;
 
 pub const MIN_LENGTH: usize = 12;
 pub const MAX_LENGTH: usize = 128;

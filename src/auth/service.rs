@@ -14,103 +14,20 @@ use super::api::{
 use super::domain::{Actor, Role, normalize_email};
 use super::password;
 use super::repo::{self, NewUserRow, UserChanges, UserRow};
-use super::token::Identity;
-use crate::access::{Authenticated, Caller};
-use crate::app::AppState;
-use crate::audit::{self, AuditEvent, Origin, Outcome};
+use crate::audit::event::{self as audit, AuditEvent, Origin, Outcome, RequestMeta};
 use crate::clock;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::pagination::{self, Page};
-use crate::request_context::RequestMeta;
+use crate::http::pagination::{self, Page};
+use crate::state::AppState;
+use crate::state::{Authenticated, Caller};
+use crate::text::hex;
 
 /// Failed sign-ins allowed per account, and per client address, within [`LOCKOUT_WINDOW`].
 /// The address limit is higher because a clinic's staff may share one address.
 pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
 pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// Loads the caller for a verified token. Unknown or disabled users are refused; the role in
-/// the database is authoritative for local users (a demotion applies at once).
-pub fn load_actor(conn: &mut DbConn, identity: &Identity) -> Result<Actor, ApiError> {
-    let user_id = match identity {
-        Identity::Local { user_id } => user_id.to_string(),
-        Identity::External {
-            subject,
-            role,
-            email,
-            name,
-        } => provision_external(conn, subject, *role, email.as_deref(), name.as_deref())?,
-    };
-    let (id, role, display_name, disabled, patient_id) =
-        repo::actor(conn, &user_id)?.ok_or(ApiError::Unauthenticated)?;
-    if disabled {
-        return Err(ApiError::Unauthenticated);
-    }
-    Ok(Actor {
-        user_id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
-        role: Role::parse(&role).ok_or(ApiError::Unauthenticated)?,
-        display_name,
-        patient_id: patient_id.and_then(|p| Uuid::parse_str(&p).ok()),
-    })
-}
-
-/// Maps an identity-provider user to a local user, creating it on first sight. The provider's
-/// role claim is authoritative for its users.
-fn provision_external(
-    conn: &mut DbConn,
-    subject: &str,
-    role: Role,
-    email: Option<&str>,
-    name: Option<&str>,
-) -> Result<String, ApiError> {
-    if let Some(user) = repo::find_by_external_subject(conn, subject)? {
-        if user.role != role.as_str() && !user.disabled {
-            let changes = UserChanges {
-                role: Some(role.as_str().into()),
-                updated_at: Some(clock::now()),
-                ..Default::default()
-            };
-            repo::update(conn, &user.id, &changes)?;
-        }
-        return Ok(user.id);
-    }
-    let id = Uuid::now_v7().to_string();
-    let placeholder = format!("{}@external.invalid", &hex(&Sha256::digest(subject.as_bytes()))[..24]);
-    // Never link to an existing local account by email: the provider's claim is not proof of it.
-    let email = email
-        .map(normalize_email)
-        .filter(|e| e.contains('@') && e.len() <= 254)
-        .filter(|e| matches!(repo::find_by_email(conn, e), Ok(None)))
-        .unwrap_or(placeholder);
-    let display = name
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-        .unwrap_or(&email)
-        .chars()
-        .take(100)
-        .collect::<String>();
-    let now = clock::now();
-    repo::insert(
-        conn,
-        &NewUserRow {
-            id: &id,
-            email: &email,
-            password_hash: None,
-            role: role.as_str(),
-            display_name: &display,
-            disabled: false,
-            external_subject: Some(subject),
-            created_at: now,
-            updated_at: now,
-        },
-    )?;
-    Ok(id)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// Argon2 runs on the blocking pool, a few at a time (each takes 19 MiB).
 async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {

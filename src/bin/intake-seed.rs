@@ -19,10 +19,11 @@ use intake_api::config::Settings;
 use intake_api::db::{self, DbConn, DbPool, DbUrl, PoolOptions};
 use intake_api::intake::repo::{IntakeRow, SubmissionRow};
 use intake_api::intake::sections::{Consent, ConsentEvidence, ConsentInput, Sections};
-use intake_api::intake::service::{self as intake, ScreeningConfig, WorklistIndex};
+use intake_api::intake::service::{self as intake, WorklistIndex};
 use intake_api::on_backend;
 use intake_api::patients::repo::PatientRow;
 use intake_api::schema::{intake_flags, intake_pain_types, intake_submissions, intakes, patient_name_tokens, patients};
+use intake_api::screening::policy::ScreeningConfig;
 use intake_api::{clock, text};
 
 #[derive(Parser)]
@@ -228,10 +229,7 @@ fn seed(
 ) -> anyhow::Result<()> {
     let settings = Settings::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
     let tokens = TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?;
-    let cfg = ScreeningConfig {
-        enabled: settings.instruments_enabled.clone(),
-        cutoffs: settings.cutoffs,
-    };
+    let cfg = settings.screening.clone();
     let pool = pool()?;
     let mut conn = pool.get()?;
     let started = Instant::now();

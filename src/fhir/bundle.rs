@@ -9,10 +9,12 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::intake::sections::{Allergy, AllergySeverity, Medication, OpioidEntry, PainCondition, PainType, Sections};
+use crate::intake::sections::{Allergy, AllergySeverity, Medication, OpioidEntry, PainCondition, Sections};
 use crate::patients::api::{Language, PatientFields, SexAtBirth};
 use crate::screening::catalogue;
-use crate::screening::model::{ScoreResult, Severity};
+use crate::screening::instruments::InstrumentCode;
+use crate::screening::model::{PainType, ScoreResult, Severity};
+use crate::screening::policy::Scores;
 use crate::screening::safety::Assessment;
 
 /// Our own code systems, for concepts without a standard code.
@@ -28,7 +30,7 @@ pub struct Export<'a> {
     pub patient_id: Uuid,
     pub patient: &'a PatientFields,
     pub sections: &'a Sections,
-    pub scores: &'a BTreeMap<String, ScoreResult>,
+    pub scores: &'a Scores,
     pub assessment: Option<&'a Assessment>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub generated_at: DateTime<Utc>,
@@ -107,7 +109,7 @@ pub fn bundle(x: &Export<'_>) -> Value {
 
     for (code, answers) in x.sections.screenings.iter().flatten() {
         let qr = b.add(questionnaire_response(code, answers, &subject, &when));
-        if let Some(score) = x.scores.get(code) {
+        if let Some(score) = InstrumentCode::parse(code).and_then(|c| x.scores.get(&c)) {
             for obs in observations(score, &subject, &when, &qr) {
                 b.add(obs);
             }
@@ -405,7 +407,7 @@ fn items(answers: &serde_json::Map<String, Value>, texts: &BTreeMap<&str, &str>,
 }
 
 fn questionnaire_response(code: &str, answers: &Value, subject: &Value, when: &str) -> Value {
-    let inst = catalogue::find(code);
+    let inst = catalogue::lookup(code);
     let texts: BTreeMap<&str, &str> = inst
         .map(|i| i.items.iter().map(|it| (it.id, it.text.en)).collect())
         .unwrap_or_default();
@@ -429,21 +431,22 @@ fn survey_category() -> Value {
 }
 
 /// LOINC codes for totals and sub-scores that have one.
-fn loinc(instrument: &str, part: &str) -> Option<(&'static str, &'static str)> {
+fn loinc(instrument: InstrumentCode, part: &str) -> Option<(&'static str, &'static str)> {
+    use InstrumentCode::*;
     Some(match (instrument, part) {
-        ("phq9", "total") => (
+        (Phq9, "total") => (
             "44261-6",
             "Patient Health Questionnaire 9 item (PHQ-9) total score [Reported]",
         ),
-        ("phq9", "phq2") => (
+        (Phq9, "phq2") => (
             "55758-7",
             "Patient Health Questionnaire 2 item (PHQ-2) total score [Reported]",
         ),
-        ("gad7", "total") => (
+        (Gad7, "total") => (
             "70274-6",
             "Generalized anxiety disorder 7 item (GAD-7) total score [Reported.PHQ]",
         ),
-        ("pain_nrs", "total") => (
+        (PainNrs, "total") => (
             "72514-3",
             "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
         ),
@@ -452,7 +455,7 @@ fn loinc(instrument: &str, part: &str) -> Option<(&'static str, &'static str)> {
 }
 
 fn observations(s: &ScoreResult, subject: &Value, when: &str, qr: &str) -> Vec<Value> {
-    let name = catalogue::find(&s.instrument).map_or(s.instrument.as_str(), |i| i.name.en);
+    let name = catalogue::find(s.instrument).name.en;
     let base = |code: Value, value: (&str, Value)| {
         let mut o = json!({
             "resourceType": "Observation",
@@ -466,7 +469,7 @@ fn observations(s: &ScoreResult, subject: &Value, when: &str, qr: &str) -> Vec<V
         o[value.0] = value.1;
         o
     };
-    let code_for = |part: &str, label: String| match loinc(&s.instrument, part) {
+    let code_for = |part: &str, label: String| match loinc(s.instrument, part) {
         Some((c, d)) => json!({"coding": [{"system": LOINC, "code": c, "display": d}], "text": label}),
         None => {
             json!({"coding": [{"system": SYSTEM_SCORE, "code": format!("{}.{part}", s.instrument), "display": label}], "text": label})

@@ -5,15 +5,19 @@ pub mod bundle;
 use actix_web::{HttpResponse, get, web};
 use uuid::Uuid;
 
-use crate::access::{Audited, Authenticated, Caller};
-use crate::app::AppState;
-use crate::audit::AuditEvent;
+use crate::audit::event::AuditEvent;
 use crate::db::DbConn;
 use crate::error::{ApiError, Problem};
 use crate::intake::{repo as intake_repo, service as intake};
 use crate::patients;
+use crate::state::{AppState, Audited, Authenticated, Caller};
 
 pub const FHIR_JSON: &str = "application/fhir+json";
+
+/// The export route (under `/api/v1/intakes`).
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(export_intake_fhir);
+}
 
 fn export(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<Audited<serde_json::Value>, ApiError> {
     caller.actor.require_staff()?;

@@ -1,7 +1,5 @@
 //! Request and response bodies of `/api/v1/intakes`.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -9,10 +7,11 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::sections::{ConsentInput, Demographics, Logistics, MedicalHistory, Pain, Screenings, Sections};
-use crate::error::FieldIssue;
 use crate::screening::mme::MmeResult;
 use crate::screening::model::{Flag, ScoreResult};
+use crate::screening::policy::Scores;
 use crate::screening::safety::Eligibility;
+use crate::validation::FieldIssue;
 
 /// Where an intake is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -212,7 +211,8 @@ pub struct SubmissionResponse {
     pub submitted_by: Uuid,
     #[schema(value_type = Sections)]
     pub sections: serde_json::Value,
-    pub scores: BTreeMap<String, ScoreResult>,
+    #[schema(value_type = BTreeMap<String, ScoreResult>)]
+    pub scores: Scores,
     pub flags: Vec<Flag>,
     pub eligibility: Eligibility,
     pub mme: MmeResult,
@@ -240,7 +240,7 @@ pub struct IntakeListQuery {
     #[param(example = "submitted,in_review")]
     pub status: Option<String>,
     /// Intakes with a pain condition of this type.
-    pub pain_type: Option<super::sections::PainType>,
+    pub pain_type: Option<crate::screening::model::PainType>,
     /// Intakes carrying this flag code, e.g. `suicidal_ideation`.
     #[validate(length(min = 1, max = 64), custom(function = "crate::validation::single_line"))]
     #[param(example = "bp_above_threshold")]

@@ -3,7 +3,8 @@
 //! once, by JSON path.
 
 use super::sections::*;
-use crate::error::FieldIssue;
+use crate::screening::model::PainType;
+use crate::validation::FieldIssue;
 
 /// Collects missing answers.
 struct Need {
@@ -336,33 +337,4 @@ fn consent(n: &mut Need, c: &Consent, current_version: &str) {
     ] {
         n.is_true(&p(&format!("acknowledgements.{name}")), value, message);
     }
-}
-
-/// Instruments an intake must answer, given its pain types and the first-pass scores:
-/// always PHQ-9, GAD-7, PC-PTSD-5, ASQ, pain NRS and PEG; PCL-5 when PC-PTSD-5 is positive
-/// (or when PHQ-9 item 9 calls for the ASQ, which is always required anyway); FM 2016 for
-/// fibromyalgia; Budapest symptoms for CRPS; DN4 for neuropathic pain when enabled. Only
-/// instruments the clinic has enabled are required.
-pub fn required_instruments(pain: Option<&Pain>, pc_ptsd5_positive: bool, enabled: &[String]) -> Vec<&'static str> {
-    let mut codes = vec!["phq9", "gad7", "pc_ptsd5", "asq", "pain_nrs", "peg"];
-    if pc_ptsd5_positive {
-        codes.push("pcl5");
-    }
-    let types: Vec<PainType> = pain
-        .and_then(|p| p.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .filter_map(|c| c.kind)
-        .collect();
-    if types.contains(&PainType::Fibromyalgia) {
-        codes.push("fm2016");
-    }
-    if types.contains(&PainType::Crps) {
-        codes.push("crps_budapest");
-    }
-    if types.contains(&PainType::Neuropathic) {
-        codes.push("dn4");
-    }
-    codes.retain(|c| enabled.iter().any(|e| e == c));
-    codes
 }

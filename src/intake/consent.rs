@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::error::ApiError;
-use crate::extract::ValidatedQuery;
+use crate::http::extract::ValidatedQuery;
 use crate::patients::api::Language;
 
 /// Version of the consent text now in force; a change makes earlier signatures outdated.
@@ -133,8 +133,9 @@ pub async fn get_current_consent(ValidatedQuery(q): ValidatedQuery<ConsentQuery>
     }))
 }
 
+/// The consent text (`/api/v1/consent`).
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(utoipa_actix_web::scope("/api/v1/consent").service(get_current_consent));
+    cfg.service(get_current_consent);
 }
 
 #[cfg(test)]

@@ -5,20 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
 use super::api::{CreateIntakeRequest, IntakeResponse, PatchIntakeRequest, SubmissionResponse};
-use super::service::{self, ScreeningConfig};
-use crate::access::Authenticated;
-use crate::app::AppState;
+use super::service;
 use crate::error::{ApiError, Problem};
-use crate::etag::{self, etag};
-use crate::extract::ValidatedJson;
-use crate::idempotency;
-
-fn config(state: &AppState) -> ScreeningConfig {
-    ScreeningConfig {
-        enabled: state.settings.instruments_enabled.clone(),
-        cutoffs: state.settings.cutoffs,
-    }
-}
+use crate::http::etag::{self, etag};
+use crate::http::extract::ValidatedJson;
+use crate::http::idempotency;
+use crate::state::AppState;
+use crate::state::Authenticated;
 
 /// Runs an idempotent write, retrying once when a concurrent request with the same key won,
 /// so this one replays its response.
@@ -57,8 +50,8 @@ pub async fn create_intake(
     ValidatedJson(body): ValidatedJson<CreateIntakeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency::from_request(&req, &serde_json::to_string(&body).map_err(ApiError::internal)?)?;
-    let cfg = config(&state);
-    let create = move |conn: &mut crate::db::DbConn, caller: &crate::access::Caller| {
+    let cfg = state.screening.clone();
+    let create = move |conn: &mut crate::db::DbConn, caller: &crate::state::Caller| {
         service::create(conn, caller, body.clone(), key.as_ref(), &cfg)
     };
     idempotent(auth, |auth| state.write(auth, create.clone())).await
@@ -77,7 +70,7 @@ pub async fn get_intake(
     auth: Authenticated,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, cfg) = (id.into_inner(), config(&state));
+    let (id, cfg) = (id.into_inner(), state.screening.clone());
     let intake = state
         .read(auth, move |conn, caller| service::get(conn, caller, id, &cfg))
         .await?;
@@ -113,7 +106,7 @@ pub async fn update_intake(
     id: web::Path<Uuid>,
     ValidatedJson(body): ValidatedJson<PatchIntakeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match, cfg) = (id.into_inner(), etag::require_if_match(&req)?, config(&state));
+    let (id, if_match, cfg) = (id.into_inner(), etag::require_if_match(&req)?, state.screening.clone());
     let intake = state
         .write(auth, move |conn, caller| {
             service::patch(conn, caller, id, if_match, body, &cfg)
@@ -186,7 +179,7 @@ pub async fn submit_intake(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match, cfg) = (id.into_inner(), etag::if_match(&req)?, config(&state));
+    let (id, if_match, cfg) = (id.into_inner(), etag::if_match(&req)?, state.screening.clone());
     let key = idempotency::from_request(&req, "")?;
     idempotent(auth, |auth| {
         let (key, cfg, cfg2) = (key.clone(), cfg.clone(), cfg.clone());

@@ -11,16 +11,12 @@ pub mod sections;
 pub mod service;
 pub mod triage;
 
+/// The intake document's routes (under `/api/v1/intakes`).
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(
-        utoipa_actix_web::scope("/api/v1/intakes")
-            .service(handlers::create_intake)
-            .configure(crate::review::routes)
-            .service(handlers::get_intake)
-            .service(handlers::update_intake)
-            .service(handlers::delete_intake)
-            .service(handlers::submit_intake)
-            .service(handlers::list_intake_submissions),
-    )
-    .configure(consent::routes);
+    cfg.service(handlers::create_intake)
+        .service(handlers::get_intake)
+        .service(handlers::update_intake)
+        .service(handlers::delete_intake)
+        .service(handlers::submit_intake)
+        .service(handlers::list_intake_submissions);
 }

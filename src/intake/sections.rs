@@ -14,6 +14,7 @@ use validator::{Validate, ValidationError};
 
 use crate::patients::api::{Address, EmergencyContact, Language, SexAtBirth};
 use crate::screening::mme::Opioid;
+use crate::screening::model::PainType;
 
 /// Declares a snake_case string enum usable in sections.
 macro_rules! choice {
@@ -724,13 +725,6 @@ pub struct MedicalHistory {
 // ---------------------------------------------------------------------------------------------
 // pain
 
-choice!(PainType {
-    Fibromyalgia,
-    Crps,
-    Neuropathic,
-    Postoperative,
-    Other
-});
 choice!(DiagnosisStatus {
     Diagnosed,
     Suspected,
@@ -1116,6 +1110,23 @@ pub struct Sections {
     pub logistics: Option<Logistics>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
+}
+
+impl Sections {
+    /// The kinds of the pain conditions (each once): they decide the conditional instruments.
+    pub fn pain_types(&self) -> Vec<PainType> {
+        let mut types: Vec<PainType> = self
+            .pain
+            .as_ref()
+            .and_then(|p| p.conditions.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.kind)
+            .collect();
+        types.sort();
+        types.dedup();
+        types
+    }
 }
 
 /// The section names, in document order.

@@ -11,26 +11,20 @@ use super::api::{
 };
 use super::sections::{Consent, ConsentEvidence, Demographics, Sections};
 use super::{completeness, consent, repo, triage};
-use crate::access::{Audited, Caller};
-use crate::audit::{self, AuditEvent, Outcome};
-use crate::auth::Role;
+use crate::audit::event::{self as audit, AuditEvent, Outcome};
+use crate::auth::domain::Role;
 use crate::clock;
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldIssue};
-use crate::etag::{IfMatch, etag};
-use crate::idempotency::{self, Begin, Reply};
+use crate::error::ApiError;
+use crate::http::etag::{IfMatch, etag};
+use crate::http::idempotency::{self, Begin, Reply};
 use crate::patients;
-use crate::screening::catalogue;
-use crate::screening::model::{Cutoffs, ScoreResult, Severity};
+use crate::screening::instruments::InstrumentCode;
+use crate::screening::model::Severity;
+use crate::screening::policy::{self, Exam, Scores, ScreeningConfig};
 use crate::screening::safety::{self, Assessment};
-use crate::screening::scoring;
-
-/// What scoring needs from the clinic's settings.
-#[derive(Debug, Clone)]
-pub struct ScreeningConfig {
-    pub enabled: Vec<String>,
-    pub cutoffs: Cutoffs,
-}
+use crate::state::{Audited, Caller};
+use crate::validation::FieldIssue;
 
 fn internal<E: std::error::Error + Send + Sync + 'static>(e: E) -> ApiError {
     ApiError::internal(e)
@@ -112,7 +106,7 @@ pub fn parse_sections(row: &repo::IntakeRow) -> Result<Sections, ApiError> {
 }
 
 /// The scores and assessment stored with a submission.
-fn parse_submission(s: &repo::SubmissionRow) -> Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError> {
+fn parse_submission(s: &repo::SubmissionRow) -> Result<(Scores, Assessment), ApiError> {
     Ok((
         serde_json::from_str(&s.scores).map_err(internal)?,
         serde_json::from_str(&s.assessment).map_err(internal)?,
@@ -120,7 +114,7 @@ fn parse_submission(s: &repo::SubmissionRow) -> Result<(BTreeMap<String, ScoreRe
 }
 
 /// The intake's current scores and assessment (none before the first submit).
-pub fn current_results(row: &repo::IntakeRow) -> Result<(BTreeMap<String, ScoreResult>, Option<Assessment>), ApiError> {
+pub fn current_results(row: &repo::IntakeRow) -> Result<(Scores, Option<Assessment>), ApiError> {
     let scores = row
         .scores
         .as_deref()
@@ -218,7 +212,7 @@ fn apply(
     }
     if let Some(v) = input.screenings {
         if let Some(s) = &v {
-            issues.extend(check_screenings_shape(s, cfg));
+            issues.extend(policy::check_draft(s, cfg));
         }
         sections.screenings = v;
     }
@@ -249,61 +243,6 @@ fn apply(
     } else {
         Err(ApiError::Validation(issues))
     }
-}
-
-/// Exam findings are the clinician's (entered with `PUT /intakes/{id}/exam`), never in answers.
-const CLINICIAN_ONLY: [(&str, &str); 3] = [
-    ("crps_budapest", "signs"),
-    ("crps_budapest", "other_diagnosis_explains"),
-    ("dn4", "exam"),
-];
-
-/// Every answer present must be valid for an enabled instrument; missing items are fine in a
-/// draft (the submit asks for them).
-fn check_screenings_shape(s: &BTreeMap<String, serde_json::Value>, cfg: &ScreeningConfig) -> Vec<FieldIssue> {
-    let mut issues = Vec::new();
-    for (code, answers) in s {
-        let prefix = format!("sections.screenings.{code}");
-        if let Err(issue) = instrument_allowed(code, &prefix, cfg) {
-            issues.push(issue);
-            continue;
-        }
-        issues.extend(clinician_only(code, answers, &prefix));
-        if let Err(found) = scoring::score(code, answers, &prefix, &cfg.cutoffs) {
-            issues.extend(found.into_iter().filter(|i| i.code != "required"));
-        }
-    }
-    issues
-}
-
-fn instrument_allowed(code: &str, prefix: &str, cfg: &ScreeningConfig) -> Result<(), FieldIssue> {
-    match catalogue::find(code) {
-        None => Err(FieldIssue::new(
-            prefix,
-            "unknown_instrument",
-            "no instrument with this code",
-        )),
-        Some(_) if !cfg.enabled.iter().any(|c| c == code) => Err(FieldIssue::new(
-            prefix,
-            "not_enabled",
-            "this instrument is not enabled at this clinic",
-        )),
-        Some(_) => Ok(()),
-    }
-}
-
-fn clinician_only(code: &str, answers: &serde_json::Value, prefix: &str) -> Vec<FieldIssue> {
-    CLINICIAN_ONLY
-        .iter()
-        .filter(|(c, key)| *c == code && answers.get(*key).is_some_and(|v| !v.is_null()))
-        .map(|(_, key)| {
-            FieldIssue::new(
-                format!("{prefix}.{key}"),
-                "clinician_only",
-                "recorded by a clinician at examination",
-            )
-        })
-        .collect()
 }
 
 /// Demographics from the patient's profile, as a starting point.
@@ -506,60 +445,20 @@ pub fn delete(conn: &mut DbConn, caller: &Caller, id: Uuid, if_match: Option<IfM
 /// scores of every answered instrument. `exam` holds clinician findings merged into answers.
 pub fn check_submit(
     sections: &Sections,
-    exam: Option<&BTreeMap<String, serde_json::Value>>,
+    exam: Option<&Exam>,
     cfg: &ScreeningConfig,
-) -> Result<BTreeMap<String, ScoreResult>, Vec<FieldIssue>> {
+) -> Result<Scores, Vec<FieldIssue>> {
     let mut issues = completeness::missing(sections, consent::CURRENT_VERSION);
-    let answers = sections.screenings.clone().unwrap_or_default();
-    let pc_ptsd5_positive = answers
-        .get("pc_ptsd5")
-        .and_then(|a| scoring::score("pc_ptsd5", a, "", &cfg.cutoffs).ok())
-        .and_then(|s| s.positive)
-        .unwrap_or(false);
-    let required = completeness::required_instruments(sections.pain.as_ref(), pc_ptsd5_positive, &cfg.enabled);
+    let no_answers = BTreeMap::new();
+    let answers = sections.screenings.as_ref().unwrap_or(&no_answers);
     if sections.screenings.is_some() {
-        for code in &required {
-            if !answers.contains_key(*code) {
-                let name = catalogue::find(code).map_or(*code, |i| i.name.en);
-                issues.push(FieldIssue::new(
-                    format!("sections.screenings.{code}"),
-                    "required",
-                    format!("answer the {name}"),
-                ));
-            }
-        }
+        issues.extend(policy::missing(answers, &sections.pain_types(), cfg));
     }
-    let mut scores = BTreeMap::new();
-    for (code, given) in &answers {
-        let prefix = format!("sections.screenings.{code}");
-        if let Err(issue) = instrument_allowed(code, &prefix, cfg) {
-            issues.push(issue);
-            continue;
-        }
-        issues.extend(clinician_only(code, given, &prefix));
-        let merged = merge_exam(given, exam.and_then(|e| e.get(code)));
-        match scoring::score(code, &merged, &prefix, &cfg.cutoffs) {
-            Ok(s) => {
-                scores.insert(code.clone(), s);
-            }
-            Err(found) => issues.extend(found),
-        }
-    }
+    let (scores, found) = policy::score_all(answers, exam, cfg);
+    issues.extend(found);
     issues.sort_by(|a, b| a.field.cmp(&b.field).then_with(|| a.code.cmp(&b.code)));
     issues.dedup_by(|a, b| a.field == b.field && a.code == b.code);
     if issues.is_empty() { Ok(scores) } else { Err(issues) }
-}
-
-/// The patient's answers plus the clinician's exam keys for that instrument.
-pub fn merge_exam(answers: &serde_json::Value, exam: Option<&serde_json::Value>) -> serde_json::Value {
-    match (answers, exam) {
-        (serde_json::Value::Object(a), Some(serde_json::Value::Object(e))) => {
-            let mut merged = a.clone();
-            merged.extend(e.iter().map(|(k, v)| (k.clone(), v.clone())));
-            serde_json::Value::Object(merged)
-        }
-        _ => answers.clone(),
-    }
 }
 
 fn severity_rank(s: Severity) -> i32 {
@@ -588,7 +487,7 @@ impl WorklistIndex {
     pub fn apply(
         row: &mut repo::IntakeRow,
         sections: &Sections,
-        scores: &BTreeMap<String, ScoreResult>,
+        scores: &Scores,
         assessment: &Assessment,
     ) -> Result<Self, ApiError> {
         let mut pain_types: Vec<String> = sections
@@ -608,9 +507,9 @@ impl WorklistIndex {
             .collect();
         flags.sort();
         flags.dedup_by(|a, b| a.0 == b.0);
-        let total = |code: &str| {
+        let total = |code: InstrumentCode| {
             scores
-                .get(code)
+                .get(&code)
                 .and_then(|s| s.total.as_ref())
                 .and_then(|n| n.as_i64())
                 .map(|n| n as i32)
@@ -626,11 +525,11 @@ impl WorklistIndex {
                 .collect::<Vec<_>>()
                 .join(","),
         );
-        row.phq9_total = total("phq9");
-        row.gad7_total = total("gad7");
-        row.pain_average = total("pain_nrs");
-        row.fm_result = scores.get("fm2016").and_then(|s| s.result.clone());
-        row.crps_result = scores.get("crps_budapest").and_then(|s| s.result.clone());
+        row.phq9_total = total(InstrumentCode::Phq9);
+        row.gad7_total = total(InstrumentCode::Gad7);
+        row.pain_average = total(InstrumentCode::PainNrs);
+        row.fm_result = scores.get(&InstrumentCode::Fm2016).and_then(|s| s.result.clone());
+        row.crps_result = scores.get(&InstrumentCode::CrpsBudapest).and_then(|s| s.result.clone());
         row.scores = Some(serde_json::to_string(scores).map_err(internal)?);
         row.assessment = Some(serde_json::to_string(assessment).map_err(internal)?);
         Ok(Self { pain_types, flags })
@@ -642,7 +541,7 @@ pub fn index_results(
     conn: &mut DbConn,
     row: &mut repo::IntakeRow,
     sections: &Sections,
-    scores: &BTreeMap<String, ScoreResult>,
+    scores: &Scores,
     assessment: &Assessment,
 ) -> Result<(), ApiError> {
     let index = WorklistIndex::apply(row, sections, scores, assessment)?;
@@ -655,7 +554,7 @@ pub fn index_results(
 /// (SQLite has one writer; this was most of a submit's time under it).
 pub struct PreparedSubmit {
     row: repo::IntakeRow,
-    results: Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError>,
+    results: Result<(Scores, Assessment), ApiError>,
 }
 
 /// Phase one of a submit, outside the transaction.
@@ -670,10 +569,7 @@ pub fn prepare_submit(
     Ok(PreparedSubmit { row, results })
 }
 
-fn compute_submit(
-    row: &repo::IntakeRow,
-    cfg: &ScreeningConfig,
-) -> Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError> {
+fn compute_submit(row: &repo::IntakeRow, cfg: &ScreeningConfig) -> Result<(Scores, Assessment), ApiError> {
     let exam = super::exam::load(row)?;
     score_submission(&parse_sections(row)?, exam.as_ref(), cfg)
 }
@@ -682,9 +578,9 @@ fn compute_submit(
 /// then scores, safety flags, MME and eligibility.
 pub fn score_submission(
     sections: &Sections,
-    exam: Option<&super::exam::Exam>,
+    exam: Option<&Exam>,
     cfg: &ScreeningConfig,
-) -> Result<(BTreeMap<String, ScoreResult>, Assessment), ApiError> {
+) -> Result<(Scores, Assessment), ApiError> {
     let scores = check_submit(sections, exam, cfg).map_err(ApiError::Validation)?;
     let assessment = safety::assess(
         &triage::safety_facts(sections),

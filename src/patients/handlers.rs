@@ -6,12 +6,12 @@ use uuid::Uuid;
 
 use super::api::{PatientFields, PatientListQuery, PatientPatch, PatientResponse};
 use super::service;
-use crate::access::Authenticated;
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
-use crate::etag::{self, etag};
-use crate::extract::{ValidatedJson, ValidatedQuery};
-use crate::pagination::Page;
+use crate::http::etag::{self, etag};
+use crate::http::extract::{ValidatedJson, ValidatedQuery};
+use crate::http::pagination::Page;
+use crate::state::AppState;
+use crate::state::Authenticated;
 
 fn with_etag(mut res: actix_web::HttpResponseBuilder, p: &PatientResponse) -> HttpResponse {
     res.insert_header((header::ETAG, etag(p.version))).json(p)

@@ -5,12 +5,10 @@ pub mod handlers;
 pub mod repo;
 pub mod service;
 
+/// Profiles (`/api/v1/patients`).
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(
-        utoipa_actix_web::scope("/api/v1/patients")
-            .service(handlers::create_patient)
-            .service(handlers::list_patients)
-            .service(handlers::get_patient)
-            .service(handlers::update_patient),
-    );
+    cfg.service(handlers::create_patient)
+        .service(handlers::list_patients)
+        .service(handlers::get_patient)
+        .service(handlers::update_patient);
 }

@@ -6,15 +6,15 @@ use validator::Validate;
 
 use super::api::{PatientFields, PatientListQuery, PatientPatch, PatientResponse};
 use super::repo::{self, PatientRow};
-use crate::access::{Audited, Caller};
-use crate::audit::{self, AuditEvent, Outcome};
-use crate::auth::Role;
+use crate::audit::event::{self as audit, AuditEvent, Outcome};
+use crate::auth::domain::Role;
 use crate::clock;
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::etag::IfMatch;
-use crate::extract::validation_issues;
-use crate::pagination::{self, CursorCodec, Page};
+use crate::http::etag::IfMatch;
+use crate::http::extract::validation_issues;
+use crate::http::pagination::{self, CursorCodec, Page};
+use crate::state::{Audited, Caller};
 use crate::text;
 
 fn to_row(

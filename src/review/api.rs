@@ -7,7 +7,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::domain::ReviewAction;
-use crate::auth::Role;
+use crate::auth::domain::Role;
 use crate::intake::api::IntakeStatus;
 
 /// A review step.

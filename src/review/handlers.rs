@@ -6,14 +6,13 @@ use uuid::Uuid;
 
 use super::api::{ExamRequest, ReviewEntry, ReviewRequest, ReviewResult};
 use super::service;
-use crate::access::Authenticated;
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
-use crate::etag::{self, etag};
-use crate::extract::{ValidatedJson, ValidatedQuery};
+use crate::http::etag::{self, etag};
+use crate::http::extract::{ValidatedJson, ValidatedQuery};
+use crate::http::pagination::Page;
 use crate::intake::api::{IntakeListQuery, IntakeResponse, IntakeSummary};
-use crate::intake::service::ScreeningConfig;
-use crate::pagination::Page;
+use crate::state::AppState;
+use crate::state::Authenticated;
 
 /// Intakes: a patient's own; for staff, the clinic's worklist.
 ///
@@ -138,10 +137,7 @@ pub async fn record_exam(
     ValidatedJson(body): ValidatedJson<ExamRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, if_match) = (id.into_inner(), etag::require_if_match(&req)?);
-    let cfg = ScreeningConfig {
-        enabled: state.settings.instruments_enabled.clone(),
-        cutoffs: state.settings.cutoffs,
-    };
+    let cfg = state.screening.clone();
     let intake = state
         .write(auth, move |conn, caller| {
             service::record_exam(conn, caller, id, if_match, body, &cfg)

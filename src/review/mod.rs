@@ -7,11 +7,10 @@ pub mod handlers;
 pub mod repo;
 pub mod service;
 
-/// Registered inside the `/api/v1/intakes` scope.
+/// The worklist and review routes (under `/api/v1/intakes`).
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(handlers::list_intakes)
         .service(handlers::create_review)
         .service(handlers::list_reviews)
-        .service(handlers::record_exam)
-        .service(crate::fhir::export_intake_fhir);
+        .service(handlers::record_exam);
 }

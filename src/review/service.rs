@@ -5,19 +5,21 @@ use uuid::Uuid;
 use super::api::{ActorDto, ExamRequest, ReviewEntry, ReviewRequest, ReviewResult};
 use super::domain::{self, ReviewAction};
 use super::repo::{self, Filter, Sort, SortKey};
-use crate::access::{Audited, Caller};
-use crate::audit::{self, AuditEvent};
-use crate::auth::Role;
+use crate::audit::event::{self as audit, AuditEvent};
+use crate::auth::domain::Role;
 use crate::clock;
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::etag::IfMatch;
+use crate::http::etag::IfMatch;
+use crate::http::pagination::{self, CursorCodec, Page};
 use crate::intake::api::{IntakeListQuery, IntakeResponse, IntakeSort, IntakeStatus, IntakeSummary};
-use crate::intake::service::{self as intake, ScreeningConfig};
+use crate::intake::service as intake;
 use crate::intake::{exam, repo as intake_repo, triage};
-use crate::pagination::{self, CursorCodec, Page};
+use crate::screening::instruments::InstrumentCode;
 use crate::screening::model::Severity;
+use crate::screening::policy::{self, ScreeningConfig};
 use crate::screening::{safety, scoring};
+use crate::state::{Audited, Caller};
 use crate::text;
 
 fn uuid(s: &str) -> Result<Uuid, ApiError> {
@@ -337,7 +339,7 @@ pub fn record_exam(
         );
     }
     if let Some(dn4) = &req.dn4 {
-        if !cfg.enabled.iter().any(|c| c == "dn4") {
+        if !cfg.is_enabled(InstrumentCode::Dn4) {
             return Err(ApiError::NotEnabled(
                 "dn4 is not enabled at this clinic (INSTRUMENTS_ENABLED)".into(),
             ));
@@ -360,10 +362,17 @@ pub fn record_exam(
     }
     let (mut scores, _) = intake::current_results(&row)?;
     for (code, found) in &findings {
-        let merged = intake::merge_exam(&answers[code], Some(found));
-        let scored = scoring::score(code, &merged, &format!("sections.screenings.{code}"), &cfg.cutoffs)
-            .map_err(ApiError::Validation)?;
-        scores.insert(code.clone(), scored);
+        let instrument =
+            InstrumentCode::parse(code).ok_or_else(|| ApiError::internal(anyhow::anyhow!("exam for {code}")))?;
+        let merged = policy::merge_exam(&answers[code], Some(found));
+        let scored = scoring::score(
+            instrument,
+            &merged,
+            &format!("sections.screenings.{code}"),
+            &cfg.cutoffs,
+        )
+        .map_err(ApiError::Validation)?;
+        scores.insert(instrument, scored);
     }
     let assessment = safety::assess(
         &triage::safety_facts(&sections),

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::error::FieldIssue;
+use crate::validation::FieldIssue;
 
 pub struct Reader<'a> {
     map: Option<&'a Map<String, Value>>,

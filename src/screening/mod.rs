@@ -1,26 +1,17 @@
-//! Screening instruments and ketamine safety triage: the catalogue (English and Spanish),
-//! server-side versioned scoring, safety flags, MME and the eligibility summary.
+//! The pure screening core: the instruments (one module each under `instruments/`, definition
+//! and scoring side by side, in English and Spanish), the catalogue built from them, which
+//! instruments an intake needs (`policy`), ketamine safety triage, MME and the eligibility
+//! summary. Rules and cut-offs follow CLINICAL.md.
 //!
-//! Everything here except `handlers` is pure: no database, no HTTP. The intake submit and the
-//! score-preview route call it; rules and cut-offs follow CLINICAL.md.
+//! Pure: no HTTP, storage, users or settings. It imports nothing above `validation` and
+//! `text`; the intake submit, the clinician exam and the `instruments` routes call it.
 
 pub mod answers;
-pub mod api;
 pub mod catalogue;
 pub mod drugs;
-pub mod examples;
-pub mod handlers;
+pub mod instruments;
 pub mod mme;
 pub mod model;
+pub mod policy;
 pub mod safety;
 pub mod scoring;
-pub mod service;
-
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(
-        utoipa_actix_web::scope("/api/v1/instruments")
-            .service(handlers::list_instruments)
-            .service(handlers::get_instrument)
-            .service(handlers::score_instrument),
-    );
-}

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::screening::instruments::code::InstrumentCode;
+
 /// Language of item text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
 #[serde(rename_all = "snake_case")]
@@ -95,7 +97,8 @@ impl Flag {
     "cutoffs": {"positive": 10, "phq2_positive": 3}, "flags": []}))]
 pub struct ScoreResult {
     /// Instrument code, e.g. `phq9`.
-    pub instrument: String,
+    #[schema(value_type = String)]
+    pub instrument: InstrumentCode,
     /// Version of the item set and rules in this server.
     pub version: String,
     /// Identifier of the scoring rules used.
@@ -122,9 +125,9 @@ pub struct ScoreResult {
 }
 
 impl ScoreResult {
-    pub fn new(instrument: &str, version: &str, rule_set: &str) -> Self {
+    pub fn new(instrument: InstrumentCode, version: &str, rule_set: &str) -> Self {
         Self {
-            instrument: instrument.to_owned(),
+            instrument,
             version: version.to_owned(),
             rule_set: rule_set.to_owned(),
             total: None,
@@ -146,6 +149,18 @@ impl ScoreResult {
         self.subscales.insert(name.to_owned(), value.into());
         self
     }
+}
+
+// The kind of a pain condition: fibromyalgia, CRPS and neuropathic pain each call for their own
+// instrument. (No doc comment: it would become the schema's description in the API document.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PainType {
+    Fibromyalgia,
+    Crps,
+    Neuropathic,
+    Postoperative,
+    Other,
 }
 
 /// Configurable cut-offs (CLINICAL.md names the defaults and the alternatives).

@@ -14,10 +14,11 @@ use diesel::{Connection, PgConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use intake_api::app::{self, AppState};
+use intake_api::app;
 use intake_api::auth::{self, Role};
 use intake_api::config::Settings;
 use intake_api::db::{self, Backend, DbPool, DbUrl, PoolOptions};
+use intake_api::state::AppState;
 
 pub const TEST_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 pub const STAFF_PASSWORD: &str = "staff passphrase for tests";

@@ -183,8 +183,9 @@ fn documented_examples_match_the_scorer() {
     assert_eq!(requests.len(), 11);
     assert_eq!(responses.len(), 11);
     for (code, req) in requests {
+        let instrument = intake_api::screening::instruments::InstrumentCode::parse(code).unwrap();
         let scored =
-            intake_api::screening::scoring::score(code, &req["value"]["answers"], "answers", &Default::default())
+            intake_api::screening::scoring::score(instrument, &req["value"]["answers"], "answers", &Default::default())
                 .unwrap();
         assert_eq!(
             serde_json::to_value(scored).unwrap(),

@@ -1,6 +1,7 @@
 //! Every checklist flag, the BP threshold, MME and buprenorphine flags, and the eligibility rule.
 
 use super::*;
+use crate::screening::instruments::InstrumentCode;
 use crate::screening::mme::Opioid;
 
 fn codes(a: &Assessment) -> Vec<(&str, Severity)> {
@@ -206,7 +207,7 @@ fn eligibility_follows_the_most_severe_flag_and_instrument_flags_count() {
     assert_eq!(none.eligibility.status, EligibilityStatus::NoConcernsFound);
     assert!(none.eligibility.flag_codes.is_empty());
 
-    let mut phq9 = ScoreResult::new("phq9", "1.0", "PHQ9-Kroenke2001");
+    let mut phq9 = ScoreResult::new(InstrumentCode::Phq9, "1.0", "PHQ9-Kroenke2001");
     phq9.flags.push(Flag::new(
         "suicidal_ideation",
         Severity::Urgent,

@@ -15,29 +15,18 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, HttpResponse};
 use tracing::Instrument;
 
-use crate::error::PROBLEM_JSON;
-
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// What the rest of the request can learn about itself.
-#[derive(Debug, Clone)]
-pub struct RequestCtx {
-    pub request_id: String,
-    pub path: String,
-}
+use super::context::{self, REQUEST_ID_HEADER, RequestCtx};
+use crate::audit::event::RequestMeta;
+use crate::error::{self, PROBLEM_JSON};
 
 /// The request id, also stored in request extensions for extractors.
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-tokio::task_local! {
-    static CTX: RequestCtx;
-}
-
-/// The current request's context, when called inside a request.
-pub fn current() -> Option<RequestCtx> {
-    CTX.try_with(Clone::clone).ok()
-}
+/// Whether the client address comes from `X-Forwarded-For` (only behind a trusted proxy);
+/// shared as app data.
+#[derive(Debug, Clone, Copy)]
+pub struct TrustForwardedFor(pub bool);
 
 /// A client-supplied id is kept when it is short and printable, so logs across services join up;
 /// anything else is replaced (it would otherwise be an injection vector into logs).
@@ -62,7 +51,7 @@ pub async fn middleware(
         path: req.path().to_owned(),
     };
 
-    let result = CTX.scope(ctx.clone(), next.call(req).instrument(span.clone())).await;
+    let result = context::scope(ctx.clone(), next.call(req).instrument(span.clone())).await;
     // Handlers and extractors turn their errors into responses; an `Err` here can only come from
     // a middleware, and actix renders it. (Holding a clone of the request to render it ourselves
     // would break the router, which needs the request uniquely.)
@@ -70,7 +59,7 @@ pub async fn middleware(
     // Safety net: errors produced outside our handlers (CORS, static docs) become problem+json too.
     if res.status().as_u16() >= 400 && !is_problem(res.headers()) {
         let status = res.status();
-        let body = serde_json::to_string(&crate::error::generic_problem(status, &ctx)).unwrap_or_default();
+        let body = serde_json::to_string(&error::generic_problem(status, &ctx)).unwrap_or_default();
         let (req, old) = res.into_parts();
         let mut replacement = HttpResponse::build(status);
         for (name, value) in old.headers() {
@@ -136,38 +125,15 @@ fn set_security_headers(headers: &mut header::HeaderMap, is_docs: bool) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keeps_safe_client_request_ids_only() {
-        let ok = HeaderValue::from_static("abc-123_x.y:z");
-        assert_eq!(accept_request_id(Some(&ok)).as_deref(), Some("abc-123_x.y:z"));
-        let spaces = HeaderValue::from_static("a b");
-        assert_eq!(accept_request_id(Some(&spaces)), None);
-        let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
-        assert_eq!(accept_request_id(Some(&long)), None);
-        assert_eq!(accept_request_id(None), None);
-    }
-}
-
-/// Who is calling from where: recorded on every audit event. No patient data.
-#[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub request_id: Option<String>,
-    pub client_addr: Option<String>,
-    pub user_agent: Option<String>,
-}
-
+/// Who is calling from where, for the audit trail.
 impl actix_web::FromRequest for RequestMeta {
     type Error = Error;
     type Future = std::future::Ready<Result<Self, Error>>;
 
     fn from_request(req: &actix_web::HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let trust_forwarded = req
-            .app_data::<actix_web::web::Data<crate::app::AppState>>()
-            .is_some_and(|s| s.settings.trust_forwarded_for);
+            .app_data::<actix_web::web::Data<TrustForwardedFor>>()
+            .is_some_and(|t| t.0);
         let client_addr = if trust_forwarded {
             req.connection_info().realip_remote_addr().map(str::to_owned)
         } else {
@@ -183,5 +149,21 @@ impl actix_web::FromRequest for RequestMeta {
             client_addr,
             user_agent,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_safe_client_request_ids_only() {
+        let ok = HeaderValue::from_static("abc-123_x.y:z");
+        assert_eq!(accept_request_id(Some(&ok)).as_deref(), Some("abc-123_x.y:z"));
+        let spaces = HeaderValue::from_static("a b");
+        assert_eq!(accept_request_id(Some(&spaces)), None);
+        let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
+        assert_eq!(accept_request_id(Some(&long)), None);
+        assert_eq!(accept_request_id(None), None);
     }
 }

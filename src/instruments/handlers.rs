@@ -3,12 +3,12 @@
 use actix_web::{HttpResponse, get, post, web};
 
 use super::api::{InstrumentDetail, InstrumentSummary, LangQuery, ScoreRequest};
-use super::model::ScoreResult;
 use super::service;
-use crate::access::Authenticated;
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ValidatedJson, ValidatedQuery};
+use crate::http::extract::{ValidatedJson, ValidatedQuery};
+use crate::screening::model::ScoreResult;
+use crate::state::AppState;
+use crate::state::Authenticated;
 
 /// The instruments this clinic offers.
 ///
@@ -17,7 +17,7 @@ use crate::extract::{ValidatedJson, ValidatedQuery};
 #[utoipa::path(tag = "instruments", responses((status = 200, description = "Enabled instruments", body = Vec<InstrumentSummary>)))]
 #[get("")]
 pub async fn list_instruments(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(service::list(&state.settings))
+    HttpResponse::Ok().json(service::list(&state.screening))
 }
 
 /// One instrument: items, answer options and scoring rules, in English or Spanish.
@@ -39,11 +39,11 @@ pub async fn get_instrument(
     code: web::Path<String>,
     ValidatedQuery(q): ValidatedQuery<LangQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let inst = service::enabled(&state.settings, &code)?;
+    let inst = service::enabled(&state.screening, &code)?;
     Ok(HttpResponse::Ok().json(service::detail(
         inst,
         q.lang.unwrap_or_default(),
-        &state.settings.cutoffs,
+        &state.screening.cutoffs,
     )))
 }
 
@@ -70,6 +70,6 @@ pub async fn score_instrument(
 ) -> Result<HttpResponse, ApiError> {
     // Any signed-in (and not disabled) user may preview; nothing is stored or disclosed.
     state.query(auth, |_, _| Ok(())).await?;
-    let inst = service::enabled(&state.settings, &code)?;
-    Ok(HttpResponse::Ok().json(service::preview(inst, &body.answers, &state.settings.cutoffs)?))
+    let inst = service::enabled(&state.screening, &code)?;
+    Ok(HttpResponse::Ok().json(service::preview(inst, &body.answers, &state.screening.cutoffs)?))
 }

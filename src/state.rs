@@ -1,4 +1,5 @@
-//! Authenticated access to patient data: every protected handler goes through here.
+//! The running service's shared state, and authenticated access to patient data: every
+//! protected handler goes through here.
 //!
 //! [`Authenticated`] verifies the bearer token (signature, issuer, audience, expiry) without
 //! I/O. [`AppState::read`], [`AppState::write`] and [`AppState::query`] then load the user row in
@@ -7,17 +8,64 @@
 //! anyway may get its 4xx before that check; it reaches no data either way.) Writes audit inside
 //! their own transaction; reads go through the group-committing sink before the data is returned.
 
+use std::sync::Arc;
+
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use tokio::sync::Semaphore;
 
-use crate::app::AppState;
-use crate::audit::repo::NewAuditRow;
-use crate::audit::{AuditEvent, Origin};
-use crate::auth::{self, Actor, Identity};
-use crate::db::{self, DbConn};
+use crate::audit::event::{AuditEvent, Origin, RequestMeta};
+use crate::audit::repo::AuditRow;
+use crate::audit::sink::AuditSink;
+use crate::auth::actor;
+use crate::auth::domain::Actor;
+use crate::auth::token::{Identity, TokenService};
+use crate::config::Settings;
+use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
-use crate::request_context::RequestMeta;
+use crate::http::pagination::CursorCodec;
+use crate::screening::policy::ScreeningConfig;
+
+/// Shared state of one running service (one instance, shared by every worker).
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub pool: DbPool,
+    pub metrics: PrometheusMetrics,
+    pub tokens: TokenService,
+    pub audit: AuditSink,
+    pub cursors: CursorCodec,
+    /// Bounds concurrent Argon2 work (19 MiB each) so a burst of sign-ins cannot exhaust memory.
+    pub hashing: Semaphore,
+    /// The instruments offered and the cut-offs, shared with the blocking work that scores.
+    pub screening: Arc<ScreeningConfig>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, pool: DbPool) -> anyhow::Result<Self> {
+        let metrics = PrometheusMetricsBuilder::new("intake_api")
+            // Unmatched paths share one label so scanners cannot blow up the series count.
+            .mask_unmatched_patterns("UNMATCHED")
+            .build()
+            .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        let tokens = TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?;
+        let cursors = CursorCodec::new(settings.jwt_secret_bytes());
+        let audit = AuditSink::start(pool.clone())?;
+        let permits = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
+        let screening = Arc::new(settings.screening.clone());
+        Ok(Self {
+            settings: Arc::new(settings),
+            pool,
+            metrics,
+            tokens,
+            audit,
+            cursors,
+            hashing: Semaphore::new(permits),
+            screening,
+        })
+    }
+}
 
 /// The signed-in caller of a protected route, as services see it.
 #[derive(Debug, Clone)]
@@ -67,7 +115,7 @@ impl FromRequest for Authenticated {
 impl Authenticated {
     /// Loads the caller's user row: unknown or disabled users are a 401.
     pub fn load(self, conn: &mut DbConn) -> Result<Caller, ApiError> {
-        let actor = auth::service::load_actor(conn, &self.identity)?;
+        let actor = actor::load(conn, &self.identity)?;
         Ok(Caller { actor, meta: self.meta })
     }
 }
@@ -94,7 +142,7 @@ impl AppState {
         let (value, rows) = db::run(&self.pool, move |conn| {
             let caller = auth.load(conn)?;
             let Audited { value, events } = f(conn, &caller)?;
-            let rows: Vec<NewAuditRow> = events.iter().map(|e| NewAuditRow::new(caller.origin(), e)).collect();
+            let rows: Vec<AuditRow> = events.iter().map(|e| e.row(caller.origin())).collect();
             Ok((value, rows))
         })
         .await?;

@@ -1,9 +1,8 @@
-//! The OpenAPI document: info, the bearer scheme and the shared problem responses.
+//! The OpenAPI parts every operation shares: the bearer scheme and the problem responses.
 //!
-//! Paths and their schemas are collected from the services registered in `app::api` (nothing is
-//! listed by hand). [`finalize`] then adds the error responses every operation can produce,
-//! derived from what the operation declares (security, body, parameters), so no route can
-//! forget one.
+//! Paths and their schemas are collected from the services `app` registers (nothing is listed
+//! by hand). [`finalize`] then adds the error responses every operation can produce, derived
+//! from what the operation declares (security, body, parameters), so no route can forget one.
 
 use serde_json::json;
 use utoipa::openapi::content::ContentBuilder;
@@ -11,50 +10,15 @@ use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Ref, RefOr, Response};
-use utoipa::{Modify, OpenApi};
 
-use crate::error::{FieldIssue, Problem};
-
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "Patient Intake API",
-        description = "Pre-treatment intake for ketamine-infusion pain clinics: patients fill in their intake \
-(medical history, medications and opioids, pain conditions, screening questionnaires, logistics, consent); \
-clinicians review it. Scores, safety flags and eligibility are computed by the server as decision support; \
-the server never declines a patient. Errors are RFC 9457 problem+json.",
-        contact(name = "Intake API team", email = "api@intake.example.org", url = "https://intake.example.org"),
-        license(name = "Apache-2.0", identifier = "Apache-2.0"),
-    ),
-    // Schemas that only query parameters refer to (bodies register theirs automatically).
-    components(schemas(
-        Problem,
-        FieldIssue,
-        crate::intake::api::IntakeSort,
-        crate::intake::sections::PainType,
-        crate::screening::model::Severity,
-        crate::screening::model::Lang,
-        crate::patients::api::Language,
-        crate::auth::Role,
-    )),
-    modifiers(&SecurityAddon),
-    tags(
-        (name = "service", description = "Health, readiness and metrics (no authentication)"),
-        (name = "auth", description = "Registration, sign-in and the current user"),
-        (name = "users", description = "Staff accounts (administrators)"),
-        (name = "patients", description = "Patient profiles and the patient's own access log"),
-        (name = "intakes", description = "Intake documents: drafts, sections, submit, consent"),
-        (name = "reviews", description = "Clinician review of submitted intakes"),
-        (name = "instruments", description = "Screening questionnaires (public catalogue) and score previews"),
-        (name = "audit", description = "The audit trail of every access to patient data (administrators)"),
-    )
-)]
-pub struct ApiDoc;
+use crate::error::PROBLEM_JSON;
+use utoipa::Modify;
 
 /// Name of the security scheme operations refer to with `security(("bearer" = []))`.
 pub const BEARER: &str = "bearer";
 
-struct SecurityAddon;
+/// Adds the bearer scheme the operations refer to.
+pub struct SecurityAddon;
 
 impl Modify for SecurityAddon {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -166,7 +130,7 @@ fn problem_response(status: &str, description: &str, type_: &str, detail: &str) 
     ResponseBuilder::new()
         .description(description)
         .content(
-            crate::error::PROBLEM_JSON,
+            PROBLEM_JSON,
             ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name("Problem")))
                 .example(Some(example))
@@ -243,7 +207,6 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             add_ref(op, "500");
         }
     }
-    crate::screening::examples::document(&mut api);
     api
 }
 

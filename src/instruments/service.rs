@@ -1,16 +1,16 @@
 //! The catalogue as this clinic offers it, and score previews.
 
 use super::api::{BandDto, InstrumentDetail, InstrumentSummary, ItemDto, OptionDto, ScoringDto};
-use super::catalogue::{self, Instrument};
-use super::model::{Cutoffs, Lang, ScoreResult};
-use super::scoring;
-use crate::config::Settings;
 use crate::error::ApiError;
+use crate::screening::catalogue::{self, Instrument};
+use crate::screening::model::{Cutoffs, Lang, ScoreResult};
+use crate::screening::policy::ScreeningConfig;
+use crate::screening::scoring;
 
 /// An instrument this clinic offers: unknown codes are 404; restricted ones that are off say why.
-pub fn enabled(settings: &Settings, code: &str) -> Result<&'static Instrument, ApiError> {
-    let inst = catalogue::find(code).ok_or(ApiError::NotFound("instrument"))?;
-    if settings.instruments_enabled.iter().any(|c| c == code) {
+pub fn enabled(cfg: &ScreeningConfig, code: &str) -> Result<&'static Instrument, ApiError> {
+    let inst = catalogue::lookup(code).ok_or(ApiError::NotFound("instrument"))?;
+    if cfg.is_enabled(inst.code) {
         return Ok(inst);
     }
     Err(ApiError::NotEnabled(if inst.restricted {
@@ -23,17 +23,17 @@ pub fn enabled(settings: &Settings, code: &str) -> Result<&'static Instrument, A
     }))
 }
 
-pub fn list(settings: &Settings) -> Vec<InstrumentSummary> {
+pub fn list(cfg: &ScreeningConfig) -> Vec<InstrumentSummary> {
     catalogue::CATALOGUE
         .iter()
-        .filter(|i| settings.instruments_enabled.iter().any(|c| c == i.code))
+        .filter(|i| cfg.is_enabled(i.code))
         .map(InstrumentSummary::new)
         .collect()
 }
 
 pub fn detail(inst: &Instrument, lang: Lang, cutoffs: &Cutoffs) -> InstrumentDetail {
     InstrumentDetail {
-        code: inst.code.into(),
+        code: inst.code.as_str().into(),
         name: inst.name.get(lang).into(),
         version: inst.version.into(),
         lang,

@@ -17,7 +17,8 @@ use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::error::{ApiError, FieldIssue};
+use crate::error::ApiError;
+use crate::validation::FieldIssue;
 
 /// The body limit in force (`MAX_BODY_BYTES`), shared as app data.
 #[derive(Debug, Clone, Copy)]

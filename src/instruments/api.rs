@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::catalogue::Instrument;
-use super::model::Lang;
+use crate::screening::catalogue::Instrument;
+use crate::screening::model::Lang;
 
 /// A catalogue entry.
 #[derive(Debug, Serialize, ToSchema)]
@@ -27,7 +27,7 @@ pub struct InstrumentSummary {
 impl InstrumentSummary {
     pub fn new(i: &Instrument) -> Self {
         Self {
-            code: i.code.into(),
+            code: i.code.as_str().into(),
             name: i.name.en.into(),
             version: i.version.into(),
             item_count: i.items.len(),
