@@ -27,6 +27,7 @@ pub mod db;
 pub mod error;
 pub mod fhir;
 pub mod http;
+pub mod ids;
 pub mod instruments;
 pub mod intake;
 pub mod patients;

@@ -8,6 +8,7 @@ use super::repo::{self, AuditRow};
 use crate::auth::domain::Actor;
 use crate::clock;
 use crate::db::DbConn;
+use crate::ids::PatientId;
 
 /// How the attempt ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +38,7 @@ pub struct AuditEvent {
     pub resource_type: &'static str,
     pub resource_id: Option<String>,
     /// Whose data this touched, for the patient's own access log.
-    pub patient_id: Option<Uuid>,
+    pub patient_id: Option<PatientId>,
     pub outcome: Outcome,
 }
 
@@ -52,7 +53,7 @@ impl AuditEvent {
         }
     }
 
-    pub fn patient(mut self, patient_id: Uuid) -> Self {
+    pub fn patient(mut self, patient_id: PatientId) -> Self {
         self.patient_id = Some(patient_id);
         self
     }

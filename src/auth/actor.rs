@@ -2,7 +2,6 @@
 //! user an identity-provider subject maps to.
 
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::domain::{Actor, Role, normalize_email};
 use super::repo::{self, NewUserRow, UserChanges};
@@ -10,13 +9,14 @@ use super::token::Identity;
 use crate::clock;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::text::hex;
 
 /// Loads the caller for a verified token. Unknown or disabled users are refused; the role in
 /// the database is authoritative for local users (a demotion applies at once).
 pub fn load(conn: &mut DbConn, identity: &Identity) -> Result<Actor, ApiError> {
     let user_id = match identity {
-        Identity::Local { user_id } => user_id.to_string(),
+        Identity::Local { user_id } => *user_id,
         Identity::External {
             subject,
             role,
@@ -24,16 +24,16 @@ pub fn load(conn: &mut DbConn, identity: &Identity) -> Result<Actor, ApiError> {
             name,
         } => provision_external(conn, subject, *role, email.as_deref(), name.as_deref())?,
     };
-    let (id, role, display_name, disabled, patient_id) =
-        repo::actor(conn, &user_id)?.ok_or(ApiError::Unauthenticated)?;
+    let (user_id, role, display_name, disabled, patient_id) =
+        repo::actor(conn, user_id)?.ok_or(ApiError::Unauthenticated)?;
     if disabled {
         return Err(ApiError::Unauthenticated);
     }
     Ok(Actor {
-        user_id: Uuid::parse_str(&id).map_err(ApiError::internal)?,
-        role: Role::parse(&role).ok_or(ApiError::Unauthenticated)?,
+        user_id,
+        role,
         display_name,
-        patient_id: patient_id.and_then(|p| Uuid::parse_str(&p).ok()),
+        patient_id,
     })
 }
 
@@ -45,19 +45,19 @@ fn provision_external(
     role: Role,
     email: Option<&str>,
     name: Option<&str>,
-) -> Result<String, ApiError> {
+) -> Result<UserId, ApiError> {
     if let Some(user) = repo::find_by_external_subject(conn, subject)? {
-        if user.role != role.as_str() && !user.disabled {
+        if user.role != role && !user.disabled {
             let changes = UserChanges {
-                role: Some(role.as_str().into()),
+                role: Some(role),
                 updated_at: Some(clock::now()),
                 ..Default::default()
             };
-            repo::update(conn, &user.id, &changes)?;
+            repo::update(conn, user.id, &changes)?;
         }
         return Ok(user.id);
     }
-    let id = Uuid::now_v7().to_string();
+    let id = UserId::new();
     let placeholder = format!("{}@external.invalid", &hex(&Sha256::digest(subject.as_bytes()))[..24]);
     // Never link to an existing local account by email: the provider's claim is not proof of it.
     let email = email
@@ -76,10 +76,10 @@ fn provision_external(
     repo::insert(
         conn,
         &NewUserRow {
-            id: &id,
+            id,
             email: &email,
             password_hash: None,
-            role: role.as_str(),
+            role,
             display_name: &display,
             disabled: false,
             external_subject: Some(subject),

@@ -72,9 +72,9 @@ pub struct UserResponse {
 impl From<UserRow> for UserResponse {
     fn from(r: UserRow) -> Self {
         Self {
-            id: Uuid::parse_str(&r.id).unwrap_or_default(),
+            id: r.id.into(),
             email: r.email,
-            role: Role::parse(&r.role).unwrap_or(Role::Patient),
+            role: r.role,
             display_name: r.display_name,
             disabled: r.disabled,
             created_at: clock::utc(r.created_at),

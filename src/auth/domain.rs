@@ -1,13 +1,19 @@
 //! Roles, the authenticated caller and email normalisation. No actix, no diesel.
 
+use std::borrow::Cow;
+
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
+use diesel::sql_types::Text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::ids::{ParseError, PatientId, TextColumn, UserId};
 
 /// What a user may do (API.md, Roles).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Fills in their own intake; sees only their own data.
@@ -42,15 +48,27 @@ impl Role {
     }
 }
 
+impl TextColumn for Role {
+    fn to_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
+
+    fn from_text(text: String) -> Result<Self, ParseError> {
+        Self::parse(&text).ok_or_else(|| format!("unknown role {text:?}").into())
+    }
+}
+
+crate::text_column!(Role);
+
 /// The signed-in user behind a request, loaded from the database on every request so that a
 /// disabled account or a changed role takes effect at once.
 #[derive(Debug, Clone)]
 pub struct Actor {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub role: Role,
     pub display_name: String,
     /// The patient profile owned by this user, if any.
-    pub patient_id: Option<Uuid>,
+    pub patient_id: Option<PatientId>,
 }
 
 impl Actor {
@@ -75,8 +93,18 @@ impl Actor {
         }
     }
 
+    /// The user a client names in `field`: a user id, or `me` for the caller.
+    pub fn user_named(&self, name: &str, field: &'static str) -> Result<UserId, ApiError> {
+        if name == "me" {
+            return Ok(self.user_id);
+        }
+        uuid::Uuid::parse_str(name)
+            .map(UserId)
+            .map_err(|_| ApiError::invalid(field, "invalid_value", "must be a user id or `me`"))
+    }
+
     /// May this caller see data of `patient_id`? Staff: any; a patient: only their own.
-    pub fn can_access_patient(&self, patient_id: Uuid) -> bool {
+    pub fn can_access_patient(&self, patient_id: PatientId) -> bool {
         self.is_staff() || self.patient_id == Some(patient_id)
     }
 }
@@ -102,15 +130,15 @@ mod tests {
 
     #[test]
     fn patients_see_only_their_own_record() {
-        let own = Uuid::now_v7();
+        let own = PatientId::new();
         let patient = Actor {
-            user_id: Uuid::now_v7(),
+            user_id: UserId::new(),
             role: Role::Patient,
             display_name: "p".into(),
             patient_id: Some(own),
         };
         assert!(patient.can_access_patient(own));
-        assert!(!patient.can_access_patient(Uuid::now_v7()));
+        assert!(!patient.can_access_patient(PatientId::new()));
         let clinician = Actor {
             role: Role::Clinician,
             patient_id: None,

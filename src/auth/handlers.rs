@@ -13,6 +13,7 @@ use crate::audit::event::RequestMeta;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
 use crate::http::pagination::Page;
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::state::Authenticated;
 
@@ -143,7 +144,7 @@ pub async fn update_user(
     id: web::Path<Uuid>,
     ValidatedJson(body): ValidatedJson<UpdateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = UserId::from(id.into_inner());
     let user = state
         .write(auth, move |conn, caller| service::update_user(conn, caller, id, body))
         .await?;

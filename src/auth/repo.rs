@@ -3,16 +3,18 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::domain::Role;
 use crate::db::DbConn;
+use crate::ids::{PatientId, UserId};
 use crate::schema::{login_failures, patients, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub password_hash: Option<String>,
-    pub role: String,
+    pub role: Role,
     pub display_name: String,
     pub disabled: bool,
     pub external_subject: Option<String>,
@@ -23,10 +25,10 @@ pub struct UserRow {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = users)]
 pub struct NewUserRow<'a> {
-    pub id: &'a str,
+    pub id: UserId,
     pub email: &'a str,
     pub password_hash: Option<&'a str>,
-    pub role: &'a str,
+    pub role: Role,
     pub display_name: &'a str,
     pub disabled: bool,
     pub external_subject: Option<&'a str>,
@@ -37,7 +39,7 @@ pub struct NewUserRow<'a> {
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = users)]
 pub struct UserChanges {
-    pub role: Option<String>,
+    pub role: Option<Role>,
     pub display_name: Option<String>,
     pub disabled: Option<bool>,
     pub updated_at: Option<NaiveDateTime>,
@@ -47,7 +49,7 @@ pub fn insert(conn: &mut DbConn, row: &NewUserRow<'_>) -> QueryResult<()> {
     diesel::insert_into(users::table).values(row).execute(conn).map(|_| ())
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<UserRow>> {
+pub fn find(conn: &mut DbConn, id: UserId) -> QueryResult<Option<UserRow>> {
     users::table
         .find(id)
         .select(UserRow::as_select())
@@ -72,9 +74,9 @@ pub fn find_by_external_subject(conn: &mut DbConn, subject: &str) -> QueryResult
 }
 
 /// What every authenticated request needs: role, name, disabled, and the own patient profile.
-pub type ActorRow = (String, String, String, bool, Option<String>);
+pub type ActorRow = (UserId, Role, String, bool, Option<PatientId>);
 
-pub fn actor(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<ActorRow>> {
+pub fn actor(conn: &mut DbConn, user_id: UserId) -> QueryResult<Option<ActorRow>> {
     // A scalar subquery, not a LEFT JOIN: when most `patients.user_id` are NULL (profiles staff
     // created), SQLite's statistics make the join scan every patient; the subquery always uses
     // the unique index.
@@ -95,12 +97,12 @@ pub fn actor(conn: &mut DbConn, user_id: &str) -> QueryResult<Option<ActorRow>> 
         .optional()
 }
 
-pub fn update(conn: &mut DbConn, id: &str, changes: &UserChanges) -> QueryResult<usize> {
+pub fn update(conn: &mut DbConn, id: UserId, changes: &UserChanges) -> QueryResult<usize> {
     diesel::update(users::table.find(id)).set(changes).execute(conn)
 }
 
 /// Users ordered by email; `after` is the last email of the previous page.
-pub fn list(conn: &mut DbConn, role: Option<&str>, after: Option<&str>, limit: i64) -> QueryResult<Vec<UserRow>> {
+pub fn list(conn: &mut DbConn, role: Option<Role>, after: Option<&str>, limit: i64) -> QueryResult<Vec<UserRow>> {
     let mut q = users::table.select(UserRow::as_select()).into_boxed();
     if let Some(r) = role {
         q = q.filter(users::role.eq(r));
@@ -113,7 +115,7 @@ pub fn list(conn: &mut DbConn, role: Option<&str>, after: Option<&str>, limit: i
 
 pub fn count_enabled_admins(conn: &mut DbConn) -> QueryResult<i64> {
     users::table
-        .filter(users::role.eq("admin"))
+        .filter(users::role.eq(Role::Admin))
         .filter(users::disabled.eq(false))
         .count()
         .get_result(conn)

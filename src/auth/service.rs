@@ -5,7 +5,6 @@ use std::time::Duration;
 use actix_web::web;
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::api::{
     CreateUserRequest, MeResponse, RegisterRequest, RegisterResponse, TokenRequest, TokenResponse, UpdateUserRequest,
@@ -19,6 +18,7 @@ use crate::clock;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::http::pagination::{self, Page};
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::state::{Authenticated, Caller};
 use crate::text::hex;
@@ -51,7 +51,7 @@ fn check_password_policy(password: &str, email: &str) -> Result<(), ApiError> {
     }
 }
 
-fn token_response(state: &AppState, user_id: Uuid, role: Role) -> Result<TokenResponse, ApiError> {
+fn token_response(state: &AppState, user_id: UserId, role: Role) -> Result<TokenResponse, ApiError> {
     let t = state.tokens.issue(user_id, role)?;
     Ok(TokenResponse {
         access_token: t.access_token,
@@ -62,8 +62,8 @@ fn token_response(state: &AppState, user_id: Uuid, role: Role) -> Result<TokenRe
 
 fn actor_from_row(row: &UserRow) -> Actor {
     Actor {
-        user_id: Uuid::parse_str(&row.id).unwrap_or_default(),
-        role: Role::parse(&row.role).unwrap_or(Role::Patient),
+        user_id: row.id,
+        role: row.role,
         display_name: row.display_name.clone(),
         patient_id: None,
     }
@@ -83,29 +83,13 @@ pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest)
         .display_name
         .map(|d| d.trim().to_owned())
         .unwrap_or_else(|| email.clone());
-    let id = Uuid::now_v7();
     let row = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             if repo::find_by_email(conn, &email)?.is_some() {
                 return Err(ApiError::conflict("an account with this email already exists"));
             }
-            let now = clock::now();
-            let id_s = id.to_string();
-            repo::insert(
-                conn,
-                &NewUserRow {
-                    id: &id_s,
-                    email: &email,
-                    password_hash: Some(&hash),
-                    role: Role::Patient.as_str(),
-                    display_name: &display_name,
-                    disabled: false,
-                    external_subject: None,
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            let row = repo::find(conn, &id_s)?.ok_or(ApiError::NotFound("user"))?;
+            let id = create_account(conn, &email, &hash, Role::Patient, &display_name)?;
+            let row = repo::find(conn, id)?.ok_or(ApiError::NotFound("user"))?;
             let actor = actor_from_row(&row);
             audit::record(
                 conn,
@@ -113,16 +97,16 @@ pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest)
                     actor: Some(&actor),
                     meta: &meta,
                 },
-                &[AuditEvent::new("user.register", "user", id)],
+                &[AuditEvent::new("user.register", "user", row.id)],
             )?;
             Ok(row)
         })
     })
     .await?;
-    let token = token_response(state, id, Role::Patient)?;
+    let token = token_response(state, row.id, Role::Patient)?;
     Ok(RegisterResponse {
         user: MeResponse {
-            id,
+            id: row.id.into(),
             email: row.email,
             role: Role::Patient,
             display_name: row.display_name,
@@ -201,7 +185,7 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
                             actor: Some(&actor),
                             meta: &meta,
                         },
-                        &[AuditEvent::new("auth.login", "user", &u.id)],
+                        &[AuditEvent::new("auth.login", "user", u.id)],
                     )
                 }
                 _ => {
@@ -212,7 +196,7 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
                         repo::record_failure(conn, a, now)?;
                     }
                     let mut event = AuditEvent::new("auth.login_failed", "user", "").outcome(Outcome::Failure);
-                    event.resource_id = user_for_tx.as_ref().map(|u| u.id.clone());
+                    event.resource_id = user_for_tx.as_ref().map(|u| u.id.to_string());
                     audit::record(
                         conn,
                         Origin {
@@ -242,13 +226,13 @@ pub async fn me(state: &AppState, auth: Authenticated) -> Result<MeResponse, Api
     state
         .query(auth, move |conn, caller| {
             let actor = caller.actor.clone();
-            let row = repo::find(conn, &actor.user_id.to_string())?.ok_or(ApiError::Unauthenticated)?;
+            let row = repo::find(conn, actor.user_id)?.ok_or(ApiError::Unauthenticated)?;
             Ok(MeResponse {
-                id: actor.user_id,
+                id: actor.user_id.into(),
                 email: row.email,
                 role: actor.role,
                 display_name: actor.display_name,
-                patient_id: actor.patient_id,
+                patient_id: actor.patient_id.map(Into::into),
             })
         })
         .await
@@ -279,8 +263,8 @@ pub async fn create_user(
                 return Err(ApiError::conflict("an account with this email already exists"));
             }
             let id = create_account(conn, &email, &hash, req.role, req.display_name.trim())?;
-            audit::record(conn, caller.origin(), &[AuditEvent::new("user.create", "user", &id)])?;
-            Ok(repo::find(conn, &id)?.ok_or(ApiError::NotFound("user"))?.into())
+            audit::record(conn, caller.origin(), &[AuditEvent::new("user.create", "user", id)])?;
+            Ok(repo::find(conn, id)?.ok_or(ApiError::NotFound("user"))?.into())
         })
     })
     .await
@@ -292,16 +276,16 @@ fn create_account(
     hash: &str,
     role: Role,
     display_name: &str,
-) -> Result<String, ApiError> {
-    let id = Uuid::now_v7().to_string();
+) -> Result<UserId, ApiError> {
+    let id = UserId::new();
     let now = clock::now();
     repo::insert(
         conn,
         &NewUserRow {
-            id: &id,
+            id,
             email,
             password_hash: Some(hash),
-            role: role.as_str(),
+            role,
             display_name,
             disabled: false,
             external_subject: None,
@@ -322,7 +306,7 @@ pub fn list_users(
     let query_key = format!("users|role={}", q.role.map(Role::as_str).unwrap_or(""));
     let after: Option<String> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
     let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
-    let rows = repo::list(conn, q.role.map(Role::as_str), after.as_deref(), limit)?;
+    let rows = repo::list(conn, q.role, after.as_deref(), limit)?;
     Ok(pagination::finish_page(
         rows,
         limit,
@@ -338,14 +322,13 @@ pub fn list_users(
 pub fn update_user(
     conn: &mut DbConn,
     caller: &Caller,
-    id: Uuid,
+    id: UserId,
     req: UpdateUserRequest,
 ) -> Result<UserResponse, ApiError> {
     caller.actor.require_admin()?;
-    let id_s = id.to_string();
-    let user = repo::find(conn, &id_s)?.ok_or(ApiError::NotFound("user"))?;
+    let user = repo::find(conn, id)?.ok_or(ApiError::NotFound("user"))?;
     let demotes = req.role.is_some_and(|r| r != Role::Admin) || req.disabled == Some(true);
-    if demotes && user.role == "admin" && !user.disabled {
+    if demotes && user.role == Role::Admin && !user.disabled {
         if id == caller.actor.user_id {
             return Err(ApiError::conflict("you cannot disable or demote your own account"));
         }
@@ -356,14 +339,14 @@ pub fn update_user(
         }
     }
     let changes = UserChanges {
-        role: req.role.map(|r| r.as_str().to_owned()),
+        role: req.role,
         display_name: req.display_name.map(|d| d.trim().to_owned()),
         disabled: req.disabled,
         updated_at: Some(clock::now()),
     };
-    repo::update(conn, &id_s, &changes)?;
+    repo::update(conn, id, &changes)?;
     audit::record(conn, caller.origin(), &[AuditEvent::new("user.update", "user", id)])?;
-    Ok(repo::find(conn, &id_s)?.ok_or(ApiError::NotFound("user"))?.into())
+    Ok(repo::find(conn, id)?.ok_or(ApiError::NotFound("user"))?.into())
 }
 
 /// Creates a staff account from the command line or the bootstrap variables. Returns the new
@@ -375,7 +358,7 @@ pub fn create_staff(
     role: Role,
     display_name: &str,
     only_if_no_admin: bool,
-) -> Result<Option<Uuid>, ApiError> {
+) -> Result<Option<UserId>, ApiError> {
     let email = normalize_email(email);
     if !email.contains('@') {
         return Err(ApiError::invalid("email", "email", "must be a valid email address"));
@@ -401,8 +384,8 @@ pub fn create_staff(
                 actor: None,
                 meta: &meta,
             },
-            &[AuditEvent::new("user.create", "user", &id)],
+            &[AuditEvent::new("user.create", "user", id)],
         )?;
-        Ok(Some(Uuid::parse_str(&id).map_err(ApiError::internal)?))
+        Ok(Some(id))
     })
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::domain::Role;
 use crate::config::{ExternalIdp, JwtSettings};
 use crate::error::ApiError;
+use crate::ids::UserId;
 
 const LEEWAY_SECS: u64 = 30;
 
@@ -30,7 +31,7 @@ pub struct Claims {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
     /// A user of this service.
-    Local { user_id: Uuid },
+    Local { user_id: UserId },
     /// A user of the clinic's identity provider, keyed by `issuer|subject`.
     External {
         subject: String,
@@ -82,7 +83,7 @@ impl TokenService {
         })
     }
 
-    pub fn issue(&self, user_id: Uuid, role: Role) -> Result<IssuedToken, ApiError> {
+    pub fn issue(&self, user_id: UserId, role: Role) -> Result<IssuedToken, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
@@ -109,7 +110,9 @@ impl TokenService {
             let data =
                 decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| ApiError::Unauthenticated)?;
             let user_id = Uuid::parse_str(&data.claims.sub).map_err(|_| ApiError::Unauthenticated)?;
-            return Ok(Identity::Local { user_id });
+            return Ok(Identity::Local {
+                user_id: user_id.into(),
+            });
         }
         let ext = self.external.as_ref().ok_or(ApiError::Unauthenticated)?;
         let data = decode::<serde_json::Map<String, serde_json::Value>>(token, &ext.key, &ext.validation)
@@ -187,7 +190,7 @@ mod tests {
         .unwrap()
     }
 
-    fn claims(user: Uuid) -> Claims {
+    fn claims(user: UserId) -> Claims {
         let now = chrono::Utc::now().timestamp();
         Claims {
             sub: user.to_string(),
@@ -203,7 +206,7 @@ mod tests {
     #[test]
     fn issued_tokens_verify() {
         let svc = TokenService::new(&settings(), SECRET).unwrap();
-        let user = Uuid::now_v7();
+        let user = UserId::new();
         let t = svc.issue(user, Role::Clinician).unwrap();
         assert_eq!(t.expires_in, 600);
         assert_eq!(svc.verify(&t.access_token).unwrap(), Identity::Local { user_id: user });
@@ -212,7 +215,7 @@ mod tests {
     #[test]
     fn rejects_wrong_key_issuer_audience_expiry_and_alg_none() {
         let svc = TokenService::new(&settings(), SECRET).unwrap();
-        let user = Uuid::now_v7();
+        let user = UserId::new();
         let unauth = |t: &str| matches!(svc.verify(t), Err(ApiError::Unauthenticated));
         assert!(unauth(&forge(&claims(user), b"another-secret-another-secret-0123456")));
         assert!(unauth(&forge(

@@ -17,13 +17,19 @@ use uuid::Uuid;
 use intake_api::auth::{Role, TokenService, service as auth};
 use intake_api::config::Settings;
 use intake_api::db::{self, DbConn, DbPool, DbUrl, PoolOptions};
+use intake_api::ids::{IntakeId, Json, PatientId, SubmissionId, UserId};
 use intake_api::intake::repo::{IntakeRow, SubmissionRow};
 use intake_api::intake::sections::{Consent, ConsentEvidence, ConsentInput, Sections};
-use intake_api::intake::service::{self as intake, WorklistIndex};
+use intake_api::intake::status::IntakeStatus;
+use intake_api::intake::submit;
+use intake_api::intake::worklist_index::WorklistIndex;
 use intake_api::on_backend;
+use intake_api::patients::api::{Language, SexAtBirth};
 use intake_api::patients::repo::PatientRow;
 use intake_api::schema::{intake_flags, intake_pain_types, intake_submissions, intakes, patient_name_tokens, patients};
+use intake_api::screening::policy::Scores;
 use intake_api::screening::policy::ScreeningConfig;
+use intake_api::screening::safety::Assessment;
 use intake_api::{clock, text};
 
 #[derive(Parser)]
@@ -145,13 +151,13 @@ const FAMILY: [&str; 20] = [
     "López", "García", "Reed", "O'Brien", "Méndez", "Nguyen", "Smith", "Johnson", "Müller", "Kowalski", "Okafor",
     "Haddad", "Chen", "Rossi", "Silva", "Novak", "Dubois", "Yamamoto", "Khan", "Ivanova",
 ];
-const STATUSES: [(&str, u32); 6] = [
-    ("submitted", 60),
-    ("in_review", 15),
-    ("approved", 10),
-    ("declined", 5),
-    ("needs_info", 5),
-    ("draft", 5),
+const STATUSES: [(IntakeStatus, u32); 6] = [
+    (IntakeStatus::Submitted, 60),
+    (IntakeStatus::InReview, 15),
+    (IntakeStatus::Approved, 10),
+    (IntakeStatus::Declined, 5),
+    (IntakeStatus::NeedsInfo, 5),
+    (IntakeStatus::Draft, 5),
 ];
 
 /// A tiny deterministic generator: the same seed gives the same data.
@@ -170,12 +176,11 @@ impl Rng {
 }
 
 struct Prepared {
-    stored_sections: String,
+    stored_sections: Json<Sections>,
     index_row: IntakeRow,
-    pain_types: Vec<String>,
-    flags: Vec<(String, i32)>,
-    scores: String,
-    assessment: String,
+    index: WorklistIndex,
+    scores: Json<Scores>,
+    assessment: Json<Assessment>,
 }
 
 fn prepare(path: &std::path::Path, cfg: &ScreeningConfig) -> anyhow::Result<Prepared> {
@@ -193,31 +198,30 @@ fn prepare(path: &std::path::Path, cfg: &ScreeningConfig) -> anyhow::Result<Prep
         }),
         input: consent,
     });
-    let (scores, assessment) =
-        intake::score_submission(&sections, None, cfg).map_err(|e| anyhow::anyhow!("{}: {e:?}", path.display()))?;
-    let mut row = blank_row();
-    let index =
-        WorklistIndex::apply(&mut row, &sections, &scores, &assessment).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let results = submit::check(&sections, None, cfg).map_err(|e| anyhow::anyhow!("{}: {e:?}", path.display()))?;
+    let index = WorklistIndex::of(&sections, &results.scores, &results.assessment);
+    let mut row = blank_row()?;
+    index.apply(&mut row);
+    let err = |e| anyhow::anyhow!("{e:?}");
     Ok(Prepared {
-        stored_sections: serde_json::to_string(&intake::document(&sections).map_err(|e| anyhow::anyhow!("{e:?}"))?)?,
-        scores: serde_json::to_string(&scores)?,
-        assessment: serde_json::to_string(&assessment)?,
+        stored_sections: sections.to_json().map_err(err)?,
+        scores: Json::new(&results.scores).map_err(err)?,
+        assessment: Json::new(&results.assessment).map_err(err)?,
         index_row: row,
-        pain_types: index.pain_types,
-        flags: index.flags,
+        index,
     })
 }
 
 /// A draft with nothing filled in yet; the seeder sets what each row needs.
-fn blank_row() -> IntakeRow {
-    IntakeRow::draft(
-        String::new(),
-        String::new(),
-        String::new(),
+fn blank_row() -> anyhow::Result<IntakeRow> {
+    Ok(IntakeRow::draft(
+        IntakeId::new(),
+        PatientId::new(),
+        UserId::new(),
         false,
-        String::new(),
+        Sections::default().to_json().map_err(|e| anyhow::anyhow!("{e:?}"))?,
         clock::now(),
-    )
+    ))
 }
 
 fn seed(
@@ -257,7 +261,7 @@ fn seed(
         )
         .map_err(|e| anyhow::anyhow!("{e:?}"))?
         .context("clinician")?;
-        clinicians.push(id.to_string());
+        clinicians.push(id);
     }
 
     let prepared: Vec<Prepared> = ["fibromyalgia", "crps", "neuropathic", "postoperative"]
@@ -274,15 +278,12 @@ fn seed(
         let mut toks = Vec::new();
         for _ in chunk {
             let (g, f) = (GIVEN[rng.below(20) as usize], FAMILY[rng.below(20) as usize]);
-            let id = Uuid::now_v7().to_string();
+            let id = PatientId::new();
             for t in text::tokens(&format!("{g} {f}")) {
-                toks.push((
-                    patient_name_tokens::token.eq(t),
-                    patient_name_tokens::patient_id.eq(id.clone()),
-                ));
+                toks.push((patient_name_tokens::token.eq(t), patient_name_tokens::patient_id.eq(id)));
             }
             rows.push(PatientRow {
-                id: id.clone(),
+                id,
                 user_id: None,
                 given_name: g.into(),
                 family_name: f.into(),
@@ -293,14 +294,18 @@ fn seed(
                     1 + rng.below(28) as u32,
                 )
                 .context("date")?,
-                sex_at_birth: if rng.below(2) == 0 { "female" } else { "male" }.into(),
+                sex_at_birth: if rng.below(2) == 0 {
+                    SexAtBirth::Female
+                } else {
+                    SexAtBirth::Male
+                },
                 gender_identity: None,
-                preferred_language: if rng.below(4) == 0 { "es" } else { "en" }.into(),
+                preferred_language: if rng.below(4) == 0 { Language::Es } else { Language::En },
                 email: None,
                 phone: Some("+1 555 010 0100".into()),
                 address: None,
                 emergency_contact: None,
-                created_by: clinicians[0].clone(),
+                created_by: clinicians[0],
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -328,9 +333,9 @@ fn seed(
         let mut flags = Vec::new();
         for &i in chunk {
             let p = &prepared[i % prepared.len()];
-            let id = Uuid::now_v7().to_string();
+            let id = IntakeId::new();
             let status = if i >= n_intakes {
-                "draft"
+                IntakeStatus::Draft
             } else {
                 let mut roll = rng.below(100) as u32;
                 STATUSES
@@ -343,57 +348,57 @@ fn seed(
                             false
                         }
                     })
-                    .map_or("submitted", |s| s.0)
+                    .map_or(IntakeStatus::Submitted, |s| s.0)
             };
+            let draft = status == IntakeStatus::Draft;
             let submitted_at: Option<NaiveDateTime> =
-                (status != "draft").then(|| now - year + chrono::Duration::seconds(rng.below(365 * 86_400) as i64));
-            let mut row = if status == "draft" {
-                blank_row()
-            } else {
-                p.index_row.clone()
-            };
-            row.id = id.clone();
-            row.patient_id = patient_ids[rng.below(patient_ids.len() as u64) as usize].clone();
-            row.status = status.into();
+                (!draft).then(|| now - year + chrono::Duration::seconds(rng.below(365 * 86_400) as i64));
+            let mut row = if draft { blank_row()? } else { p.index_row.clone() };
+            row.id = id;
+            row.patient_id = patient_ids[rng.below(patient_ids.len() as u64) as usize];
+            row.status = status;
             row.sections = p.stored_sections.clone();
-            row.created_by = clinicians[rng.below(5) as usize].clone();
+            row.created_by = clinicians[rng.below(5) as usize];
             row.created_on_behalf = true;
             row.submitted_at = submitted_at;
             row.updated_at = submitted_at.map_or(now, |t| t + chrono::Duration::minutes(rng.below(600) as i64));
             row.created_at = submitted_at.unwrap_or(now) - chrono::Duration::hours(1);
-            row.submission_count = i32::from(status != "draft");
-            if matches!(status, "in_review" | "approved" | "declined") {
-                row.assigned_to = Some(clinicians[rng.below(5) as usize].clone());
+            row.submission_count = i32::from(!draft);
+            if matches!(
+                status,
+                IntakeStatus::InReview | IntakeStatus::Approved | IntakeStatus::Declined
+            ) {
+                row.assigned_to = Some(clinicians[rng.below(5) as usize]);
             }
             if let Some(at) = submitted_at {
                 subs.push(SubmissionRow {
-                    id: Uuid::now_v7().to_string(),
-                    intake_id: id.clone(),
+                    id: SubmissionId::new(),
+                    intake_id: id,
                     seq: 1,
                     submitted_at: at,
-                    submitted_by: row.created_by.clone(),
+                    submitted_by: row.created_by,
                     sections: p.stored_sections.clone(),
                     scores: p.scores.clone(),
                     assessment: p.assessment.clone(),
                 });
-                for t in &p.pain_types {
+                for t in &p.index.pain_types {
                     types.push((
                         intake_pain_types::pain_type.eq(t.clone()),
-                        intake_pain_types::intake_id.eq(id.clone()),
+                        intake_pain_types::intake_id.eq(id),
                     ));
                 }
-                for (code, sev) in &p.flags {
+                for (code, sev) in &p.index.flags {
                     flags.push((
                         intake_flags::code.eq(code.clone()),
-                        intake_flags::intake_id.eq(id.clone()),
+                        intake_flags::intake_id.eq(id),
                         intake_flags::severity.eq(*sev),
                     ));
                 }
-                if status == "submitted" && submitted_ids.len() < 5_000 {
-                    submitted_ids.push(id.clone());
+                if status == IntakeStatus::Submitted && submitted_ids.len() < 5_000 {
+                    submitted_ids.push(id);
                 }
             } else if i >= n_intakes {
-                draft_ids.push(id.clone());
+                draft_ids.push(id);
             }
             rows.push(row);
         }
@@ -416,7 +421,7 @@ fn seed(
     conn.batch_execute("ANALYZE")?;
 
     let clinician_token = tokens
-        .issue(Uuid::parse_str(&clinicians[0])?, Role::Clinician)
+        .issue(clinicians[0], Role::Clinician)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let admin_token = tokens.issue(admin, Role::Admin).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let report = serde_json::json!({

@@ -8,7 +8,8 @@ use uuid::Uuid;
 use crate::audit::event::AuditEvent;
 use crate::db::DbConn;
 use crate::error::{ApiError, Problem};
-use crate::intake::{repo as intake_repo, service as intake};
+use crate::ids::{IntakeId, Json};
+use crate::intake::access;
 use crate::patients;
 use crate::state::{AppState, Audited, Authenticated, Caller};
 
@@ -19,17 +20,17 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(export_intake_fhir);
 }
 
-fn export(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<Audited<serde_json::Value>, ApiError> {
-    caller.actor.require_staff()?;
-    let row = intake_repo::find(conn, &id.to_string())?.ok_or(ApiError::NotFound("intake"))?;
-    let patient_row = patients::repo::find(conn, &row.patient_id)?.ok_or(ApiError::NotFound("patient"))?;
+fn export(conn: &mut DbConn, caller: &Caller, id: IntakeId) -> Result<Audited<serde_json::Value>, ApiError> {
+    let row = access::staff(conn, caller, id)?;
+    let patient_row = patients::repo::find(conn, row.patient_id)?.ok_or(ApiError::NotFound("patient"))?;
     let patient = patients::service::fields_of(&patient_row)?;
-    let sections = intake::parse_sections(&row)?;
-    let (scores, assessment) = intake::current_results(&row)?;
-    let patient_id = Uuid::parse_str(&row.patient_id).map_err(ApiError::internal)?;
+    let sections = row.sections.get()?;
+    let scores = row.scores.as_ref().map(Json::get).transpose()?.unwrap_or_default();
+    let assessment = row.assessment.as_ref().map(Json::get).transpose()?;
+    let patient_id = row.patient_id;
     let doc = bundle::bundle(&bundle::Export {
-        intake_id: id,
-        patient_id,
+        intake_id: id.into(),
+        patient_id: patient_id.into(),
         patient: &patient,
         sections: &sections,
         scores: &scores,
@@ -66,7 +67,7 @@ pub async fn export_intake_fhir(
     auth: Authenticated,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = IntakeId::from(id.into_inner());
     let doc = state.read(auth, move |conn, caller| export(conn, caller, id)).await?;
     Ok(HttpResponse::Ok().content_type(FHIR_JSON).body(doc.to_string()))
 }

@@ -1,12 +1,23 @@
 //! Versions as entity tags: `ETag: "<version>"`, and `If-Match` for optimistic concurrency.
 
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use serde::Serialize;
 
 use crate::error::ApiError;
 
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
+}
+
+/// A body that carries the version of the resource it shows.
+pub trait Versioned {
+    fn version(&self) -> i64;
+}
+
+/// The JSON response for `body`, with its version as `ETag`.
+pub fn with_etag<T: Serialize + Versioned>(mut res: HttpResponseBuilder, body: &T) -> HttpResponse {
+    res.insert_header((header::ETAG, etag(body.version()))).json(body)
 }
 
 /// What `If-Match` asked for.

@@ -1,4 +1,6 @@
-//! `Idempotency-Key` for creating and submitting intakes.
+//! `Idempotency-Key` for creating and submitting intakes: [`once`] runs a change once per key
+//! inside the request's transaction, and [`retry_race`] replays what a concurrent duplicate
+//! committed.
 //!
 //! The same key with the same request replays the first response without a second effect; the
 //! same key with a different request is a 422. Keys live in the database (every instance sees
@@ -9,12 +11,16 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::etag::etag;
 use crate::clock;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ids::UserId;
 use crate::schema::idempotency_keys;
+use crate::text::hex;
 
 pub const HEADER: &str = "idempotency-key";
 pub const TTL: chrono::Duration = chrono::Duration::hours(24);
@@ -43,7 +49,7 @@ pub fn from_request(req: &HttpRequest, body: &str) -> Result<Option<Key>, ApiErr
     h.update(req.path());
     h.update(b"\n");
     h.update(body);
-    let fingerprint = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let fingerprint = hex(&h.finalize());
     Ok(Some(Key {
         key: key.to_owned(),
         fingerprint,
@@ -61,6 +67,28 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A JSON response, as it will be stored under the key.
+    pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Result<Self, ApiError> {
+        Ok(Self {
+            status: status.as_u16(),
+            body: serde_json::to_string(body).map_err(ApiError::internal)?,
+            location: None,
+            etag: None,
+            replayed: false,
+        })
+    }
+
+    pub fn location(mut self, location: String) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    /// `ETag` for `version`.
+    pub fn version(mut self, version: i64) -> Self {
+        self.etag = Some(etag(version));
+        self
+    }
+
     pub fn into_response(self) -> HttpResponse {
         let mut res = HttpResponse::build(StatusCode::from_u16(self.status).unwrap_or(StatusCode::OK));
         res.content_type("application/json");
@@ -88,15 +116,50 @@ struct KeyRow {
 }
 
 /// What to do with a request that carries a key.
-pub enum Begin {
+enum Begin {
     /// First time: do the work, then [`finish`].
     Proceed,
     /// Seen before with the same request: send this again.
     Replay(Reply),
 }
 
+/// Runs `work` under `key` (when there is one) in the caller's write transaction: the first time
+/// its reply is stored with the change; a retry with the same key and request gets the stored
+/// reply back after `replayed` (e.g. its audit event) ran, and no second change.
+pub fn once(
+    conn: &mut DbConn,
+    user_id: UserId,
+    key: Option<&Key>,
+    replayed: impl FnOnce(&mut DbConn) -> Result<(), ApiError>,
+    work: impl FnOnce(&mut DbConn) -> Result<Reply, ApiError>,
+) -> Result<Reply, ApiError> {
+    if let Some(k) = key
+        && let Begin::Replay(stored) = begin(conn, user_id, k)?
+    {
+        replayed(conn)?;
+        return Ok(stored);
+    }
+    let reply = work(conn)?;
+    if let Some(k) = key {
+        finish(conn, user_id, k, &reply)?;
+    }
+    Ok(reply)
+}
+
+/// Runs an idempotent write, once more when a concurrent request with the same key committed
+/// first, so this one replays its reply instead of failing.
+pub async fn retry_race<Fut>(run: impl Fn() -> Fut) -> Result<Reply, ApiError>
+where
+    Fut: Future<Output = Result<Reply, ApiError>>,
+{
+    match run().await {
+        Err(e) if is_race(&e) => run().await,
+        other => other,
+    }
+}
+
 /// Claims `key` for this user inside the caller's write transaction, or finds its response.
-pub fn begin(conn: &mut DbConn, user_id: &str, key: &Key) -> Result<Begin, ApiError> {
+fn begin(conn: &mut DbConn, user_id: UserId, key: &Key) -> Result<Begin, ApiError> {
     let now = clock::now();
     diesel::delete(idempotency_keys::table.filter(idempotency_keys::expires_at.le(now))).execute(conn)?;
     let existing = idempotency_keys::table
@@ -153,12 +216,12 @@ pub fn begin(conn: &mut DbConn, user_id: &str, key: &Key) -> Result<Begin, ApiEr
 const IN_FLIGHT: &str = "a request with this Idempotency-Key was completed concurrently";
 
 /// Whether an error means "retry: the same key was just completed by another request".
-pub fn is_race(e: &ApiError) -> bool {
+fn is_race(e: &ApiError) -> bool {
     matches!(e, ApiError::Conflict { detail, .. } if detail == IN_FLIGHT)
 }
 
 /// Stores the response under the key (same transaction as the work).
-pub fn finish(conn: &mut DbConn, user_id: &str, key: &Key, reply: &Reply) -> Result<(), ApiError> {
+fn finish(conn: &mut DbConn, user_id: UserId, key: &Key, reply: &Reply) -> Result<(), ApiError> {
     diesel::update(idempotency_keys::table.find((user_id, &key.key)))
         .set((
             idempotency_keys::status.eq(i32::from(reply.status)),

@@ -7,48 +7,14 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::sections::{ConsentInput, Demographics, Logistics, MedicalHistory, Pain, Screenings, Sections};
+use super::status::IntakeStatus;
+use crate::http::etag::Versioned;
+use crate::ids::Json;
 use crate::screening::mme::MmeResult;
 use crate::screening::model::{Flag, ScoreResult};
 use crate::screening::policy::Scores;
 use crate::screening::safety::Eligibility;
 use crate::validation::FieldIssue;
-
-/// Where an intake is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IntakeStatus {
-    /// Being filled in; may be incomplete.
-    Draft,
-    /// Complete and scored; waiting for a clinician.
-    Submitted,
-    InReview,
-    Approved,
-    Declined,
-    /// Sent back to the patient for more information; editable, then submitted again.
-    NeedsInfo,
-}
-
-impl IntakeStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IntakeStatus::Draft => "draft",
-            IntakeStatus::Submitted => "submitted",
-            IntakeStatus::InReview => "in_review",
-            IntakeStatus::Approved => "approved",
-            IntakeStatus::Declined => "declined",
-            IntakeStatus::NeedsInfo => "needs_info",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
-    }
-
-    /// The patient (or staff for them) may change the answers.
-    pub fn editable(self) -> bool {
-        matches!(self, IntakeStatus::Draft | IntakeStatus::NeedsInfo)
-    }
-}
 
 fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
@@ -165,6 +131,12 @@ pub struct IntakeResponse {
     pub submitted_at: Option<DateTime<Utc>>,
 }
 
+impl Versioned for IntakeResponse {
+    fn version(&self) -> i64 {
+        self.version
+    }
+}
+
 /// One row of a list of intakes.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f10", "patient_id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f99",
@@ -210,7 +182,7 @@ pub struct SubmissionResponse {
     pub submitted_at: DateTime<Utc>,
     pub submitted_by: Uuid,
     #[schema(value_type = Sections)]
-    pub sections: serde_json::Value,
+    pub sections: Json<Sections>,
     #[schema(value_type = BTreeMap<String, ScoreResult>)]
     pub scores: Scores,
     pub flags: Vec<Flag>,

@@ -1,29 +1,18 @@
 //! HTTP handlers of `/api/v1/intakes`.
 
-use actix_web::http::header;
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
 use super::api::{CreateIntakeRequest, IntakeResponse, PatchIntakeRequest, SubmissionResponse};
-use super::service;
+use super::{draft, read, submit};
+use crate::audit::event as audit;
 use crate::error::{ApiError, Problem};
-use crate::http::etag::{self, etag};
+use crate::http::etag::{self, with_etag};
 use crate::http::extract::ValidatedJson;
-use crate::http::idempotency;
-use crate::state::AppState;
-use crate::state::Authenticated;
-
-/// Runs an idempotent write, retrying once when a concurrent request with the same key won,
-/// so this one replays its response.
-async fn idempotent<Fut>(auth: Authenticated, run: impl Fn(Authenticated) -> Fut) -> Result<HttpResponse, ApiError>
-where
-    Fut: Future<Output = Result<idempotency::Reply, ApiError>>,
-{
-    match run(auth.clone()).await {
-        Err(e) if idempotency::is_race(&e) => Ok(run(auth).await?.into_response()),
-        other => Ok(other?.into_response()),
-    }
-}
+use crate::http::idempotency::{self, Reply};
+use crate::ids::IntakeId;
+use crate::state::{AppState, Authenticated};
 
 /// Start an intake (draft).
 ///
@@ -50,11 +39,25 @@ pub async fn create_intake(
     ValidatedJson(body): ValidatedJson<CreateIntakeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency::from_request(&req, &serde_json::to_string(&body).map_err(ApiError::internal)?)?;
-    let cfg = state.screening.clone();
-    let create = move |conn: &mut crate::db::DbConn, caller: &crate::state::Caller| {
-        service::create(conn, caller, body.clone(), key.as_ref(), &cfg)
-    };
-    idempotent(auth, |auth| state.write(auth, create.clone())).await
+    let reply = idempotency::retry_race(|| {
+        let (body, key, cfg) = (body.clone(), key.clone(), state.screening.clone());
+        state.write(auth.clone(), move |conn, caller| {
+            idempotency::once(
+                conn,
+                caller.actor.user_id,
+                key.as_ref(),
+                |_| Ok(()),
+                |conn| {
+                    let intake = draft::create(conn, caller, body, &cfg)?;
+                    Ok(Reply::json(StatusCode::CREATED, &intake)?
+                        .location(format!("/api/v1/intakes/{}", intake.id))
+                        .version(intake.version))
+                },
+            )
+        })
+    })
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// An intake: sections, status, and (once submitted) the server's scores, flags and eligibility.
@@ -70,13 +73,11 @@ pub async fn get_intake(
     auth: Authenticated,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, cfg) = (id.into_inner(), state.screening.clone());
+    let (id, cfg) = (IntakeId::from(id.into_inner()), state.screening.clone());
     let intake = state
-        .read(auth, move |conn, caller| service::get(conn, caller, id, &cfg))
+        .read(auth, move |conn, caller| read::get(conn, caller, id, &cfg))
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(intake.version)))
-        .json(intake))
+    Ok(with_etag(HttpResponse::Ok(), &intake))
 }
 
 /// Replace named sections of a draft (or a `needs_info` intake).
@@ -106,15 +107,17 @@ pub async fn update_intake(
     id: web::Path<Uuid>,
     ValidatedJson(body): ValidatedJson<PatchIntakeRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match, cfg) = (id.into_inner(), etag::require_if_match(&req)?, state.screening.clone());
+    let (id, if_match, cfg) = (
+        IntakeId::from(id.into_inner()),
+        etag::require_if_match(&req)?,
+        state.screening.clone(),
+    );
     let intake = state
         .write(auth, move |conn, caller| {
-            service::patch(conn, caller, id, if_match, body, &cfg)
+            draft::patch(conn, caller, id, if_match, body, &cfg)
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(intake.version)))
-        .json(intake))
+    Ok(with_etag(HttpResponse::Ok(), &intake))
 }
 
 /// Delete a draft that was never submitted. Submitted intakes are never deleted (409).
@@ -138,9 +141,9 @@ pub async fn delete_intake(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match) = (id.into_inner(), etag::if_match(&req)?);
+    let (id, if_match) = (IntakeId::from(id.into_inner()), etag::if_match(&req)?);
     state
-        .write(auth, move |conn, caller| service::delete(conn, caller, id, if_match))
+        .write(auth, move |conn, caller| draft::delete(conn, caller, id, if_match))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -179,17 +182,31 @@ pub async fn submit_intake(
     req: HttpRequest,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match, cfg) = (id.into_inner(), etag::if_match(&req)?, state.screening.clone());
+    let (id, if_match) = (IntakeId::from(id.into_inner()), etag::if_match(&req)?);
     let key = idempotency::from_request(&req, "")?;
-    idempotent(auth, |auth| {
-        let (key, cfg, cfg2) = (key.clone(), cfg.clone(), cfg.clone());
+    let reply = idempotency::retry_race(|| {
+        let (key, cfg, cfg2) = (key.clone(), state.screening.clone(), state.screening.clone());
         state.write_prepared(
-            auth,
-            move |conn, caller| service::prepare_submit(conn, caller, id, &cfg),
-            move |conn, caller, prepared| service::submit(conn, caller, prepared, if_match, key.as_ref(), &cfg2),
+            auth.clone(),
+            move |conn, caller| submit::prepare(conn, caller, id, &cfg),
+            move |conn, caller, prepared| {
+                let replay = prepared.replay_event();
+                idempotency::once(
+                    conn,
+                    caller.actor.user_id,
+                    key.as_ref(),
+                    |conn| Ok(audit::record(conn, caller.origin(), &[replay])?),
+                    |conn| {
+                        let row = submit::commit(conn, caller, prepared, if_match, &cfg2)?;
+                        let intake = read::response(&row, None, &cfg2)?;
+                        Reply::json(StatusCode::OK, &intake).map(|r| r.version(intake.version))
+                    },
+                )
+            },
         )
     })
-    .await
+    .await?;
+    Ok(reply.into_response())
 }
 
 /// Every submission of an intake, oldest first, exactly as submitted and scored.
@@ -205,9 +222,9 @@ pub async fn list_intake_submissions(
     auth: Authenticated,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = IntakeId::from(id.into_inner());
     let list = state
-        .read(auth, move |conn, caller| service::submissions(conn, caller, id))
+        .read(auth, move |conn, caller| read::submissions(conn, caller, id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }

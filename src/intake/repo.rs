@@ -3,24 +3,29 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::sections::Sections;
+use super::status::IntakeStatus;
 use crate::db::DbConn;
+use crate::ids::{IntakeId, Json, PatientId, SubmissionId, UserId};
 use crate::schema::{intake_flags, intake_pain_types, intake_submissions, intakes};
+use crate::screening::policy::{Exam, Scores};
+use crate::screening::safety::Assessment;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = intakes, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct IntakeRow {
-    pub id: String,
-    pub patient_id: String,
-    pub status: String,
+    pub id: IntakeId,
+    pub patient_id: PatientId,
+    pub status: IntakeStatus,
     pub version: i64,
-    pub sections: String,
-    pub created_by: String,
+    pub sections: Json<Sections>,
+    pub created_by: UserId,
     pub created_on_behalf: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub submitted_at: Option<NaiveDateTime>,
     pub submission_count: i32,
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<UserId>,
     pub top_severity: Option<i32>,
     pub eligibility: Option<String>,
     pub pain_types: Option<String>,
@@ -31,28 +36,28 @@ pub struct IntakeRow {
     pub fm_result: Option<String>,
     pub crps_result: Option<String>,
     pub review_note: Option<String>,
-    /// Clinician exam findings by instrument code (JSON), merged into the answers when scoring.
-    pub exam: Option<String>,
-    /// Current scores by instrument (JSON): the latest submission's, re-scored after an exam.
-    pub scores: Option<String>,
-    /// Current flags, MME and eligibility (JSON).
-    pub assessment: Option<String>,
+    /// Clinician exam findings by instrument code, merged into the answers when scoring.
+    pub exam: Option<Json<Exam>>,
+    /// Current scores: the latest submission's, re-scored after an exam.
+    pub scores: Option<Json<Scores>>,
+    /// Current flags, MME and eligibility.
+    pub assessment: Option<Json<Assessment>>,
 }
 
 impl IntakeRow {
     /// A new draft: version 1, never submitted, nothing scored or indexed yet.
     pub fn draft(
-        id: String,
-        patient_id: String,
-        created_by: String,
+        id: IntakeId,
+        patient_id: PatientId,
+        created_by: UserId,
         created_on_behalf: bool,
-        sections: String,
+        sections: Json<Sections>,
         now: NaiveDateTime,
     ) -> Self {
         Self {
             id,
             patient_id,
-            status: "draft".into(),
+            status: IntakeStatus::Draft,
             version: 1,
             sections,
             created_by,
@@ -86,7 +91,7 @@ pub fn insert(conn: &mut DbConn, row: &IntakeRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<IntakeRow>> {
+pub fn find(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<IntakeRow>> {
     intakes::table
         .find(id)
         .select(IntakeRow::as_select())
@@ -98,7 +103,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<IntakeRow>> {
 /// concurrent writers of one intake queue and each sees the row the one before it left (an
 /// `If-Match: *` PATCH applies on top instead of failing the version check). SQLite needs no
 /// lock: a write transaction there already holds the database's only write lock.
-pub fn find_for_update(conn: &mut DbConn, id: &str) -> QueryResult<Option<IntakeRow>> {
+pub fn find_for_update(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<IntakeRow>> {
     if let DbConn::Pg(c) = conn {
         return intakes::table
             .find(id)
@@ -110,11 +115,16 @@ pub fn find_for_update(conn: &mut DbConn, id: &str) -> QueryResult<Option<Intake
     find(conn, id)
 }
 
+/// The stored version of an intake (to report in a 412).
+pub fn current_version(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<i64>> {
+    intakes::table.find(id).select(intakes::version).first(conn).optional()
+}
+
 /// Writes `row` only if the stored version is still `expected`; returns whether it did.
 pub fn update_if_version(conn: &mut DbConn, row: &IntakeRow, expected: i64) -> QueryResult<bool> {
     let n = diesel::update(
         intakes::table
-            .filter(intakes::id.eq(&row.id))
+            .filter(intakes::id.eq(row.id))
             .filter(intakes::version.eq(expected)),
     )
     .set(row)
@@ -123,13 +133,13 @@ pub fn update_if_version(conn: &mut DbConn, row: &IntakeRow, expected: i64) -> Q
 }
 
 /// Removes a never-submitted draft and its child rows.
-pub fn delete_draft(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+pub fn delete_draft(conn: &mut DbConn, id: IntakeId) -> QueryResult<bool> {
     diesel::delete(intake_pain_types::table.filter(intake_pain_types::intake_id.eq(id))).execute(conn)?;
     diesel::delete(intake_flags::table.filter(intake_flags::intake_id.eq(id))).execute(conn)?;
     let n = diesel::delete(
         intakes::table
             .filter(intakes::id.eq(id))
-            .filter(intakes::status.eq("draft"))
+            .filter(intakes::status.eq(IntakeStatus::Draft))
             .filter(intakes::submission_count.eq(0)),
     )
     .execute(conn)?;
@@ -139,7 +149,7 @@ pub fn delete_draft(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
 /// Replaces the worklist child rows (pain types and flags) of an intake.
 pub fn replace_index_rows(
     conn: &mut DbConn,
-    id: &str,
+    id: IntakeId,
     pain_types: &[String],
     flags: &[(String, i32)],
 ) -> QueryResult<()> {
@@ -168,17 +178,18 @@ pub fn replace_index_rows(
     Ok(())
 }
 
+/// An immutable snapshot of one submission and what the server computed from it.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = intake_submissions)]
 pub struct SubmissionRow {
-    pub id: String,
-    pub intake_id: String,
+    pub id: SubmissionId,
+    pub intake_id: IntakeId,
     pub seq: i32,
     pub submitted_at: NaiveDateTime,
-    pub submitted_by: String,
-    pub sections: String,
-    pub scores: String,
-    pub assessment: String,
+    pub submitted_by: UserId,
+    pub sections: Json<Sections>,
+    pub scores: Json<Scores>,
+    pub assessment: Json<Assessment>,
 }
 
 pub fn insert_submission(conn: &mut DbConn, row: &SubmissionRow) -> QueryResult<()> {
@@ -188,7 +199,7 @@ pub fn insert_submission(conn: &mut DbConn, row: &SubmissionRow) -> QueryResult<
         .map(|_| ())
 }
 
-pub fn submissions(conn: &mut DbConn, intake_id: &str) -> QueryResult<Vec<SubmissionRow>> {
+pub fn submissions(conn: &mut DbConn, intake_id: IntakeId) -> QueryResult<Vec<SubmissionRow>> {
     intake_submissions::table
         .filter(intake_submissions::intake_id.eq(intake_id))
         .order(intake_submissions::seq.asc())
@@ -196,17 +207,8 @@ pub fn submissions(conn: &mut DbConn, intake_id: &str) -> QueryResult<Vec<Submis
         .load(conn)
 }
 
-pub fn latest_submission(conn: &mut DbConn, intake_id: &str) -> QueryResult<Option<SubmissionRow>> {
-    intake_submissions::table
-        .filter(intake_submissions::intake_id.eq(intake_id))
-        .order(intake_submissions::seq.desc())
-        .select(SubmissionRow::as_select())
-        .first(conn)
-        .optional()
-}
-
 /// The sections of the patient's most recent submission (to pre-fill a new draft).
-pub fn latest_submitted_sections(conn: &mut DbConn, patient_id: &str) -> QueryResult<Option<String>> {
+pub fn latest_submitted_sections(conn: &mut DbConn, patient_id: PatientId) -> QueryResult<Option<Json<Sections>>> {
     intake_submissions::table
         .inner_join(intakes::table)
         .filter(intakes::patient_id.eq(patient_id))
@@ -220,13 +222,13 @@ pub fn latest_submitted_sections(conn: &mut DbConn, patient_id: &str) -> QueryRe
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = intakes)]
 pub struct SummaryRow {
-    pub id: String,
-    pub patient_id: String,
-    pub status: String,
+    pub id: IntakeId,
+    pub patient_id: PatientId,
+    pub status: IntakeStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub submitted_at: Option<NaiveDateTime>,
-    pub assigned_to: Option<String>,
+    pub assigned_to: Option<UserId>,
     pub top_severity: Option<i32>,
     pub eligibility: Option<String>,
     pub pain_types: Option<String>,

@@ -1,15 +1,23 @@
 //! Patient profile bodies. The demographic types are shared with the intake's `demographics`.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::deserialize::FromSqlRow;
+use diesel::expression::AsExpression;
+use diesel::sql_types::Text;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
+use crate::http::etag::Versioned;
+use crate::ids::{ParseError, TextColumn};
 use crate::validation::FieldIssue;
 
 /// Sex assigned at birth.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 #[serde(rename_all = "snake_case")]
 pub enum SexAtBirth {
     Female,
@@ -18,8 +26,42 @@ pub enum SexAtBirth {
     Unknown,
 }
 
+impl SexAtBirth {
+    pub const ALL: [SexAtBirth; 4] = [
+        SexAtBirth::Female,
+        SexAtBirth::Male,
+        SexAtBirth::Intersex,
+        SexAtBirth::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SexAtBirth::Female => "female",
+            SexAtBirth::Male => "male",
+            SexAtBirth::Intersex => "intersex",
+            SexAtBirth::Unknown => "unknown",
+        }
+    }
+}
+
+impl TextColumn for SexAtBirth {
+    fn to_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
+
+    fn from_text(text: String) -> Result<Self, ParseError> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| format!("unknown sex at birth {text:?}").into())
+    }
+}
+
+crate::text_column!(SexAtBirth);
+
 /// Language the patient reads forms and consent in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Language {
     #[default]
@@ -35,6 +77,21 @@ impl Language {
         }
     }
 }
+
+impl TextColumn for Language {
+    fn to_text(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
+    }
+
+    fn from_text(text: String) -> Result<Self, ParseError> {
+        [Language::En, Language::Es]
+            .into_iter()
+            .find(|l| l.as_str() == text)
+            .ok_or_else(|| format!("unknown language {text:?}").into())
+    }
+}
+
+crate::text_column!(Language);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"line1": "1200 Alameda St", "city": "Los Angeles", "region": "CA", "postal_code": "90012", "country": "US"}))]
@@ -211,6 +268,12 @@ pub struct PatientResponse {
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Versioned for PatientResponse {
+    fn version(&self) -> i64 {
+        self.version
+    }
 }
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]

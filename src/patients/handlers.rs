@@ -7,15 +7,12 @@ use uuid::Uuid;
 use super::api::{PatientFields, PatientListQuery, PatientPatch, PatientResponse};
 use super::service;
 use crate::error::{ApiError, Problem};
-use crate::http::etag::{self, etag};
+use crate::http::etag::{self, with_etag};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
 use crate::http::pagination::Page;
+use crate::ids::PatientId;
 use crate::state::AppState;
 use crate::state::Authenticated;
-
-fn with_etag(mut res: actix_web::HttpResponseBuilder, p: &PatientResponse) -> HttpResponse {
-    res.insert_header((header::ETAG, etag(p.version))).json(p)
-}
 
 /// Create a patient profile.
 ///
@@ -59,7 +56,7 @@ pub async fn get_patient(
     auth: Authenticated,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = PatientId::from(id.into_inner());
     let p = state
         .read(auth, move |conn, caller| service::get(conn, caller, id))
         .await?;
@@ -90,7 +87,7 @@ pub async fn update_patient(
     id: web::Path<Uuid>,
     ValidatedJson(body): ValidatedJson<PatientPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match) = (id.into_inner(), etag::if_match(&req)?);
+    let (id, if_match) = (PatientId::from(id.into_inner()), etag::if_match(&req)?);
     let p = state
         .write(auth, move |conn, caller| {
             service::update(conn, caller, id, body, if_match)

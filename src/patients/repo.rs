@@ -3,29 +3,29 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::api::{Address, EmergencyContact, Language, SexAtBirth};
 use crate::db::DbConn;
+use crate::ids::{Json, PatientId, UserId};
 use crate::schema::{patient_name_tokens, patients};
 use crate::text;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = patients, treat_none_as_default_value = false)]
 pub struct PatientRow {
-    pub id: String,
-    pub user_id: Option<String>,
+    pub id: PatientId,
+    pub user_id: Option<UserId>,
     pub given_name: String,
     pub family_name: String,
     pub sort_name: String,
     pub date_of_birth: NaiveDate,
-    pub sex_at_birth: String,
+    pub sex_at_birth: SexAtBirth,
     pub gender_identity: Option<String>,
-    pub preferred_language: String,
+    pub preferred_language: Language,
     pub email: Option<String>,
     pub phone: Option<String>,
-    /// JSON of [`crate::patients::api::Address`].
-    pub address: Option<String>,
-    /// JSON of [`crate::patients::api::EmergencyContact`].
-    pub emergency_contact: Option<String>,
-    pub created_by: String,
+    pub address: Option<Json<Address>>,
+    pub emergency_contact: Option<Json<EmergencyContact>>,
+    pub created_by: UserId,
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -33,10 +33,10 @@ pub struct PatientRow {
 
 pub fn insert(conn: &mut DbConn, row: &PatientRow) -> QueryResult<()> {
     diesel::insert_into(patients::table).values(row).execute(conn)?;
-    replace_tokens(conn, &row.id, &row.given_name, &row.family_name)
+    replace_tokens(conn, row.id, &row.given_name, &row.family_name)
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
+pub fn find(conn: &mut DbConn, id: PatientId) -> QueryResult<Option<PatientRow>> {
     patients::table
         .find(id)
         .select(PatientRow::as_select())
@@ -45,7 +45,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
 }
 
 /// The row, locked until the transaction ends on PostgreSQL (see `intake::repo::find_for_update`).
-pub fn find_for_update(conn: &mut DbConn, id: &str) -> QueryResult<Option<PatientRow>> {
+pub fn find_for_update(conn: &mut DbConn, id: PatientId) -> QueryResult<Option<PatientRow>> {
     if let DbConn::Pg(c) = conn {
         return patients::table
             .find(id)
@@ -61,18 +61,18 @@ pub fn find_for_update(conn: &mut DbConn, id: &str) -> QueryResult<Option<Patien
 pub fn update_if_version(conn: &mut DbConn, row: &PatientRow, expected: i64) -> QueryResult<bool> {
     let n = diesel::update(
         patients::table
-            .filter(patients::id.eq(&row.id))
+            .filter(patients::id.eq(row.id))
             .filter(patients::version.eq(expected)),
     )
     .set(row)
     .execute(conn)?;
     if n == 1 {
-        replace_tokens(conn, &row.id, &row.given_name, &row.family_name)?;
+        replace_tokens(conn, row.id, &row.given_name, &row.family_name)?;
     }
     Ok(n == 1)
 }
 
-fn replace_tokens(conn: &mut DbConn, id: &str, given: &str, family: &str) -> QueryResult<()> {
+fn replace_tokens(conn: &mut DbConn, id: PatientId, given: &str, family: &str) -> QueryResult<()> {
     diesel::delete(patient_name_tokens::table.filter(patient_name_tokens::patient_id.eq(id))).execute(conn)?;
     let rows: Vec<_> = text::tokens(&format!("{given} {family}"))
         .into_iter()
@@ -89,7 +89,7 @@ fn replace_tokens(conn: &mut DbConn, id: &str, given: &str, family: &str) -> Que
 pub fn search(
     conn: &mut DbConn,
     query_words: &[String],
-    after: Option<(String, String)>,
+    after: Option<(String, PatientId)>,
     limit: i64,
 ) -> QueryResult<Vec<PatientRow>> {
     let mut q = patients::table.select(PatientRow::as_select()).into_boxed();

@@ -1,7 +1,6 @@
 //! Patient profile use-cases. A patient reaches only their own profile (anyone else's is a 404,
 //! never a 403); staff reach all. Every read and change is audited.
 
-use uuid::Uuid;
 use validator::Validate;
 
 use super::api::{PatientFields, PatientListQuery, PatientPatch, PatientResponse};
@@ -14,58 +13,37 @@ use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::http::extract::validation_issues;
 use crate::http::pagination::{self, CursorCodec, Page};
+use crate::ids::{Json, PatientId, UserId};
 use crate::state::{Audited, Caller};
 use crate::text;
 
 fn to_row(
-    id: Uuid,
-    user_id: Option<Uuid>,
-    created_by: Uuid,
+    id: PatientId,
+    user_id: Option<UserId>,
+    created_by: UserId,
     f: &PatientFields,
     version: i64,
 ) -> Result<PatientRow, ApiError> {
     let now = clock::now();
     Ok(PatientRow {
-        id: id.to_string(),
-        user_id: user_id.map(|u| u.to_string()),
+        id,
+        user_id,
         given_name: f.given_name.trim().to_owned(),
         family_name: f.family_name.trim().to_owned(),
         sort_name: text::fold(&format!("{} {}", f.family_name, f.given_name)),
         date_of_birth: f.date_of_birth,
-        sex_at_birth: enum_str(&f.sex_at_birth)?,
+        sex_at_birth: f.sex_at_birth,
         gender_identity: f.gender_identity.as_ref().map(|g| g.trim().to_owned()),
-        preferred_language: f.preferred_language.as_str().to_owned(),
+        preferred_language: f.preferred_language,
         email: f.email.as_ref().map(|e| e.trim().to_owned()),
         phone: f.phone.as_ref().map(|p| p.trim().to_owned()),
-        address: f
-            .address
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(ApiError::internal)?,
-        emergency_contact: f
-            .emergency_contact
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(ApiError::internal)?,
-        created_by: created_by.to_string(),
+        address: f.address.as_ref().map(Json::new).transpose()?,
+        emergency_contact: f.emergency_contact.as_ref().map(Json::new).transpose()?,
+        created_by,
         version,
         created_at: now,
         updated_at: now,
     })
-}
-
-/// The JSON string of a unit enum variant (`"female"` → `female`).
-fn enum_str<T: serde::Serialize>(v: &T) -> Result<String, ApiError> {
-    match serde_json::to_value(v).map_err(ApiError::internal)? {
-        serde_json::Value::String(s) => Ok(s),
-        other => Err(ApiError::internal(anyhow::anyhow!("not a unit enum: {other}"))),
-    }
-}
-
-fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, ApiError> {
-    serde_json::from_str(s).map_err(ApiError::internal)
 }
 
 pub fn fields_of(row: &PatientRow) -> Result<PatientFields, ApiError> {
@@ -73,25 +51,20 @@ pub fn fields_of(row: &PatientRow) -> Result<PatientFields, ApiError> {
         given_name: row.given_name.clone(),
         family_name: row.family_name.clone(),
         date_of_birth: row.date_of_birth,
-        sex_at_birth: from_json(&format!("\"{}\"", row.sex_at_birth))?,
+        sex_at_birth: row.sex_at_birth,
         gender_identity: row.gender_identity.clone(),
-        preferred_language: from_json(&format!("\"{}\"", row.preferred_language))?,
+        preferred_language: row.preferred_language,
         email: row.email.clone(),
         phone: row.phone.clone(),
-        address: row.address.as_deref().map(from_json).transpose()?,
-        emergency_contact: row.emergency_contact.as_deref().map(from_json).transpose()?,
+        address: row.address.as_ref().map(Json::get).transpose()?,
+        emergency_contact: row.emergency_contact.as_ref().map(Json::get).transpose()?,
     })
 }
 
 pub fn response(row: PatientRow) -> Result<PatientResponse, ApiError> {
     Ok(PatientResponse {
-        id: Uuid::parse_str(&row.id).map_err(ApiError::internal)?,
-        user_id: row
-            .user_id
-            .as_deref()
-            .map(Uuid::parse_str)
-            .transpose()
-            .map_err(ApiError::internal)?,
+        id: row.id.into(),
+        user_id: row.user_id.map(Into::into),
         fields: fields_of(&row)?,
         version: row.version,
         created_at: clock::utc(row.created_at),
@@ -111,7 +84,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, fields: PatientFields) -> Resu
         Role::Patient => Some(actor.user_id),
         Role::Clinician | Role::Admin => None,
     };
-    let id = Uuid::now_v7();
+    let id = PatientId::new();
     let row = to_row(id, owner, actor.user_id, &fields, 1)?;
     repo::insert(conn, &row)?;
     audit::record(
@@ -123,21 +96,21 @@ pub fn create(conn: &mut DbConn, caller: &Caller, fields: PatientFields) -> Resu
 }
 
 /// Finds a profile the caller may see; anything else is "not found", and the attempt is audited.
-pub fn find_visible(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<PatientRow, ApiError> {
-    let row = repo::find(conn, &id.to_string())?;
+pub fn find_visible(conn: &mut DbConn, caller: &Caller, id: PatientId) -> Result<PatientRow, ApiError> {
+    let row = repo::find(conn, id)?;
     check_visible(conn, caller, id, row)
 }
 
 /// `find_visible`, for a change: the row stays locked until the transaction ends.
-fn find_visible_for_update(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<PatientRow, ApiError> {
-    let row = repo::find_for_update(conn, &id.to_string())?;
+fn find_visible_for_update(conn: &mut DbConn, caller: &Caller, id: PatientId) -> Result<PatientRow, ApiError> {
+    let row = repo::find_for_update(conn, id)?;
     check_visible(conn, caller, id, row)
 }
 
 fn check_visible(
     conn: &mut DbConn,
     caller: &Caller,
-    id: Uuid,
+    id: PatientId,
     row: Option<PatientRow>,
 ) -> Result<PatientRow, ApiError> {
     match row {
@@ -153,7 +126,7 @@ fn check_visible(
     }
 }
 
-pub fn get(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<Audited<PatientResponse>, ApiError> {
+pub fn get(conn: &mut DbConn, caller: &Caller, id: PatientId) -> Result<Audited<PatientResponse>, ApiError> {
     let row = find_visible(conn, caller, id)?;
     Ok(Audited::new(
         response(row)?,
@@ -166,7 +139,7 @@ pub fn get(conn: &mut DbConn, caller: &Caller, id: Uuid) -> Result<Audited<Patie
 pub fn update(
     conn: &mut DbConn,
     caller: &Caller,
-    id: Uuid,
+    id: PatientId,
     patch: PatientPatch,
     if_match: Option<IfMatch>,
 ) -> Result<PatientResponse, ApiError> {
@@ -178,17 +151,10 @@ pub fn update(
     merged
         .validate()
         .map_err(|e| ApiError::Validation(validation_issues(&e)))?;
-    let owner = current
-        .user_id
-        .as_deref()
-        .map(Uuid::parse_str)
-        .transpose()
-        .map_err(ApiError::internal)?;
-    let created_by = Uuid::parse_str(&current.created_by).map_err(ApiError::internal)?;
-    let mut row = to_row(id, owner, created_by, &merged, current.version + 1)?;
+    let mut row = to_row(id, current.user_id, current.created_by, &merged, current.version + 1)?;
     row.created_at = current.created_at;
     if !repo::update_if_version(conn, &row, current.version)? {
-        let now = repo::find(conn, &row.id)?.map_or(current.version, |r| r.version);
+        let now = repo::find(conn, row.id)?.map_or(current.version, |r| r.version);
         return Err(ApiError::PreconditionFailed { current_version: now });
     }
     audit::record(
@@ -209,7 +175,7 @@ pub fn list(
     caller.actor.require_staff()?;
     let words = q.q.as_deref().map(text::tokens).unwrap_or_default();
     let query_key = format!("patients|q={}", words.join(" "));
-    let after: Option<(String, String)> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
+    let after: Option<(String, PatientId)> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
     let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
     let rows = repo::search(conn, &words, after, limit)?;
     let mut events = Vec::new();
@@ -221,8 +187,7 @@ pub fn list(
         &query_key,
         |r| serde_json::json!((&r.sort_name, &r.id)),
         |r| {
-            let id = Uuid::parse_str(&r.id).unwrap_or_default();
-            events.push(AuditEvent::new("patient.list", "patient", id).patient(id));
+            events.push(AuditEvent::new("patient.list", "patient", r.id).patient(r.id));
             response(r).map_err(|e| failed = Some(e)).ok()
         },
     );

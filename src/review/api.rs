@@ -8,7 +8,8 @@ use validator::Validate;
 
 use super::domain::ReviewAction;
 use crate::auth::domain::Role;
-use crate::intake::api::IntakeStatus;
+use crate::http::etag::Versioned;
+use crate::intake::status::IntakeStatus;
 
 /// A review step.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
@@ -55,6 +56,12 @@ pub struct ReviewResult {
     pub intake_status: IntakeStatus,
     /// New version of the intake (also in `ETag`).
     pub intake_version: i64,
+}
+
+impl Versioned for ReviewResult {
+    fn version(&self) -> i64 {
+        self.intake_version
+    }
 }
 
 /// CRPS signs found at examination (Budapest categories).

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::intake::api::IntakeStatus;
+use crate::intake::status::IntakeStatus;
 
 /// What a clinician does to an intake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

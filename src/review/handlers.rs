@@ -1,15 +1,15 @@
 //! Staff routes on intakes: the worklist, reviews and exam entries.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use uuid::Uuid;
 
 use super::api::{ExamRequest, ReviewEntry, ReviewRequest, ReviewResult};
-use super::service;
+use super::{exam, steps, worklist};
 use crate::error::{ApiError, Problem};
-use crate::http::etag::{self, etag};
+use crate::http::etag::{self, with_etag};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
 use crate::http::pagination::Page;
+use crate::ids::IntakeId;
 use crate::intake::api::{IntakeListQuery, IntakeResponse, IntakeSummary};
 use crate::state::AppState;
 use crate::state::Authenticated;
@@ -36,7 +36,7 @@ pub async fn list_intakes(
 ) -> Result<HttpResponse, ApiError> {
     let codec = state.cursors.clone();
     let page = state
-        .read(auth, move |conn, caller| service::worklist(conn, caller, &q, &codec))
+        .read(auth, move |conn, caller| worklist::worklist(conn, caller, &q, &codec))
         .await?;
     Ok(HttpResponse::Ok().json(page))
 }
@@ -72,15 +72,13 @@ pub async fn create_review(
     id: web::Path<Uuid>,
     ValidatedJson(body): ValidatedJson<ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match) = (id.into_inner(), etag::require_if_match(&req)?);
+    let (id, if_match) = (IntakeId::from(id.into_inner()), etag::require_if_match(&req)?);
     let result = state
         .write(auth, move |conn, caller| {
-            service::review(conn, caller, id, if_match, body)
+            steps::review(conn, caller, id, if_match, body)
         })
         .await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::ETAG, etag(result.intake_version)))
-        .json(result))
+    Ok(with_etag(HttpResponse::Created(), &result))
 }
 
 /// The review history, oldest first (staff).
@@ -99,9 +97,9 @@ pub async fn list_reviews(
     auth: Authenticated,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = IntakeId::from(id.into_inner());
     let list = state
-        .read(auth, move |conn, caller| service::history(conn, caller, id))
+        .read(auth, move |conn, caller| steps::history(conn, caller, id))
         .await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -136,14 +134,12 @@ pub async fn record_exam(
     id: web::Path<Uuid>,
     ValidatedJson(body): ValidatedJson<ExamRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match) = (id.into_inner(), etag::require_if_match(&req)?);
+    let (id, if_match) = (IntakeId::from(id.into_inner()), etag::require_if_match(&req)?);
     let cfg = state.screening.clone();
     let intake = state
         .write(auth, move |conn, caller| {
-            service::record_exam(conn, caller, id, if_match, body, &cfg)
+            exam::record(conn, caller, id, if_match, body, &cfg)
         })
         .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(intake.version)))
-        .json(intake))
+    Ok(with_etag(HttpResponse::Ok(), &intake))
 }

@@ -3,9 +3,11 @@
 
 pub mod api;
 pub mod domain;
+pub mod exam;
 pub mod handlers;
 pub mod repo;
-pub mod service;
+pub mod steps;
+pub mod worklist;
 
 /// The worklist and review routes (under `/api/v1/intakes`).
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -3,21 +3,24 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::domain::Role;
 use crate::db::DbConn;
+use crate::ids::{IntakeId, PatientId, ReviewId, UserId};
 use crate::intake::repo::SummaryRow;
+use crate::intake::status::IntakeStatus;
 use crate::patients::repo::word_range;
 use crate::schema::{intake_flags, intake_pain_types, intake_reviews, intakes, patient_name_tokens, patients, users};
 
 /// Worklist filters, already validated.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub statuses: Vec<String>,
+    pub statuses: Vec<IntakeStatus>,
     pub pain_type: Option<String>,
     pub flag: Option<String>,
     /// Highest flag severity at least this (1 info, 2 warning, 3 urgent).
     pub min_severity: Option<i32>,
-    pub patient_id: Option<String>,
-    pub assigned_to: Option<String>,
+    pub patient_id: Option<PatientId>,
+    pub assigned_to: Option<UserId>,
     pub submitted_from: Option<NaiveDateTime>,
     pub submitted_to: Option<NaiveDateTime>,
     /// Folded name words, each a prefix of a word of the patient's name.
@@ -74,7 +77,7 @@ pub fn worklist(
     conn: &mut DbConn,
     f: &Filter,
     sort: Sort,
-    after: Option<(NaiveDateTime, String)>,
+    after: Option<(NaiveDateTime, IntakeId)>,
     limit: i64,
 ) -> QueryResult<Vec<(SummaryRow, String, String)>> {
     let mut q = intakes::table
@@ -93,11 +96,11 @@ pub fn worklist(
     if let Some(sev) = f.min_severity {
         q = q.filter(intakes::top_severity.ge(sev));
     }
-    if let Some(p) = &f.patient_id {
-        q = q.filter(intakes::patient_id.eq(p.clone()));
+    if let Some(p) = f.patient_id {
+        q = q.filter(intakes::patient_id.eq(p));
     }
-    if let Some(a) = &f.assigned_to {
-        q = q.filter(intakes::assigned_to.eq(a.clone()));
+    if let Some(a) = f.assigned_to {
+        q = q.filter(intakes::assigned_to.eq(a));
     }
     if let Some(t) = f.submitted_from {
         q = q.filter(intakes::submitted_at.ge(t));
@@ -162,14 +165,15 @@ pub fn worklist(
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = intake_reviews)]
 pub struct ReviewRow {
-    pub id: String,
-    pub intake_id: String,
+    pub id: ReviewId,
+    pub intake_id: IntakeId,
+    /// A review action, or `exam` (exam findings recorded).
     pub action: String,
-    pub from_status: String,
-    pub to_status: String,
-    pub actor_id: String,
+    pub from_status: IntakeStatus,
+    pub to_status: IntakeStatus,
+    pub actor_id: UserId,
     pub note: Option<String>,
-    pub assign_to: Option<String>,
+    pub assign_to: Option<UserId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -181,7 +185,7 @@ pub fn insert_review(conn: &mut DbConn, row: &ReviewRow) -> QueryResult<()> {
 }
 
 /// The history, oldest first, with each actor's role and name.
-pub fn reviews(conn: &mut DbConn, intake_id: &str) -> QueryResult<Vec<(ReviewRow, String, String)>> {
+pub fn reviews(conn: &mut DbConn, intake_id: IntakeId) -> QueryResult<Vec<(ReviewRow, Role, String)>> {
     intake_reviews::table
         .inner_join(users::table.on(users::id.eq(intake_reviews::actor_id)))
         .filter(intake_reviews::intake_id.eq(intake_id))
@@ -191,11 +195,11 @@ pub fn reviews(conn: &mut DbConn, intake_id: &str) -> QueryResult<Vec<(ReviewRow
 }
 
 /// An enabled staff member, for assignment.
-pub fn is_enabled_staff(conn: &mut DbConn, user_id: &str) -> QueryResult<bool> {
+pub fn is_enabled_staff(conn: &mut DbConn, user_id: UserId) -> QueryResult<bool> {
     let n: i64 = users::table
         .filter(users::id.eq(user_id))
         .filter(users::disabled.eq(false))
-        .filter(users::role.eq_any(["clinician", "admin"]))
+        .filter(users::role.eq_any([Role::Clinician, Role::Admin]))
         .count()
         .get_result(conn)?;
     Ok(n == 1)

@@ -42,6 +42,31 @@ pub enum Severity {
     Urgent,
 }
 
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Urgent => "urgent",
+        }
+    }
+
+    /// The stored rank (1 info, 2 warning, 3 urgent): "at least this severe" is a comparison.
+    pub fn rank(self) -> i32 {
+        match self {
+            Severity::Info => 1,
+            Severity::Warning => 2,
+            Severity::Urgent => 3,
+        }
+    }
+
+    pub fn from_rank(rank: i32) -> Option<Severity> {
+        [Severity::Info, Severity::Warning, Severity::Urgent]
+            .into_iter()
+            .find(|s| s.rank() == rank)
+    }
+}
+
 /// Where the rule comes from: guideline or consensus (G), drug label (L), common clinic
 /// practice (P), or label and practice (L/P).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

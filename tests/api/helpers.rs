@@ -231,11 +231,15 @@ where
         let id = auth::service::create_staff(&mut conn, email, STAFF_PASSWORD, role, &format!("Dr. {email}"), false)
             .expect("create staff")
             .expect("created");
-        (id, self.token(id, role))
+        (id.into(), self.token(id.into(), role))
     }
 
     pub fn token(&self, user_id: Uuid, role: Role) -> String {
-        self.state.tokens.issue(user_id, role).expect("token").access_token
+        self.state
+            .tokens
+            .issue(user_id.into(), role)
+            .expect("token")
+            .access_token
     }
 
     /// A patient account registered through the API: (user id, token).

@@ -1,0 +1,55 @@
+//! Who may see an intake: its patient, and clinic staff. Anyone else gets "not found" (never a
+//! 403: the id's existence stays secret), and the attempt is audited as denied.
+
+use super::repo::{self, IntakeRow};
+use crate::audit::event::{self as audit, AuditEvent, Outcome};
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::ids::IntakeId;
+use crate::state::Caller;
+
+/// The intake, if the caller may see it.
+pub fn visible(conn: &mut DbConn, caller: &Caller, id: IntakeId, action: &'static str) -> Result<IntakeRow, ApiError> {
+    let row = repo::find(conn, id)?;
+    check(conn, caller, action, row)
+}
+
+/// [`visible`], for a change: the row stays locked until the transaction ends.
+pub fn visible_for_update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: IntakeId,
+    action: &'static str,
+) -> Result<IntakeRow, ApiError> {
+    let row = repo::find_for_update(conn, id)?;
+    check(conn, caller, action, row)
+}
+
+fn check(
+    conn: &mut DbConn,
+    caller: &Caller,
+    action: &'static str,
+    row: Option<IntakeRow>,
+) -> Result<IntakeRow, ApiError> {
+    let row = row.ok_or(ApiError::NotFound("intake"))?;
+    if caller.actor.can_access_patient(row.patient_id) {
+        return Ok(row);
+    }
+    let denied = AuditEvent::new(action, "intake", row.id)
+        .patient(row.patient_id)
+        .outcome(Outcome::Denied);
+    audit::record(conn, caller.origin(), &[denied])?;
+    Err(ApiError::NotFound("intake"))
+}
+
+/// The intake for a staff-only step; patients are refused before anything is looked up.
+pub fn staff(conn: &mut DbConn, caller: &Caller, id: IntakeId) -> Result<IntakeRow, ApiError> {
+    caller.actor.require_staff()?;
+    repo::find(conn, id)?.ok_or(ApiError::NotFound("intake"))
+}
+
+/// [`staff`], for a change: the row stays locked until the transaction ends.
+pub fn staff_for_update(conn: &mut DbConn, caller: &Caller, id: IntakeId) -> Result<IntakeRow, ApiError> {
+    caller.actor.require_staff()?;
+    repo::find_for_update(conn, id)?.ok_or(ApiError::NotFound("intake"))
+}

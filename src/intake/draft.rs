@@ -1,0 +1,213 @@
+//! Drafts: starting an intake (pre-filled from the profile and the last submission), replacing
+//! its sections under optimistic concurrency, and deleting one that was never submitted.
+
+use super::access;
+use super::api::{CreateIntakeRequest, IntakeResponse, PatchIntakeRequest, SectionsInput};
+use super::consent;
+use super::read;
+use super::repo::{self, IntakeRow};
+use super::sections::{Consent, ConsentEvidence, Demographics, Sections};
+use super::status::IntakeStatus;
+use crate::audit::event::{self as audit, AuditEvent};
+use crate::auth::domain::Role;
+use crate::clock;
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::http::etag::IfMatch;
+use crate::ids::{IntakeId, PatientId};
+use crate::patients::api::PatientFields;
+use crate::patients::{repo as patients_repo, service as patients};
+use crate::screening::policy::{self, ScreeningConfig};
+use crate::state::Caller;
+use crate::validation::FieldIssue;
+
+/// Applies client sections to a document: replace named sections whole, remove `null` ones.
+/// Shape was validated on the way in; this adds the checks that need the clinic's settings
+/// (instruments) and records consent evidence.
+fn apply(
+    sections: &mut Sections,
+    input: SectionsInput,
+    caller: &Caller,
+    cfg: &ScreeningConfig,
+) -> Result<(), ApiError> {
+    let mut issues = Vec::new();
+    if let Some(v) = input.demographics {
+        sections.demographics = v;
+    }
+    if let Some(v) = input.medical_history {
+        sections.medical_history = v;
+    }
+    if let Some(v) = input.pain {
+        sections.pain = v;
+    }
+    if let Some(v) = input.logistics {
+        sections.logistics = v;
+    }
+    if let Some(v) = input.screenings {
+        if let Some(s) = &v {
+            issues.extend(policy::check_draft(s, cfg));
+        }
+        sections.screenings = v;
+    }
+    if let Some(v) = input.consent {
+        sections.consent = match v {
+            None => None,
+            Some(input) => {
+                let accepted = input.accepted == Some(true);
+                if accepted && input.consent_version.as_deref() != Some(consent::CURRENT_VERSION) {
+                    issues.push(FieldIssue::new(
+                        "sections.consent.consent_version",
+                        "outdated",
+                        format!("sign the current consent text (version {})", consent::CURRENT_VERSION),
+                    ));
+                }
+                let evidence = accepted.then(|| ConsentEvidence {
+                    signed_at: chrono::Utc::now(),
+                    text_sha256: consent::sha256(input.lang.unwrap_or_default()),
+                    client_addr: caller.meta.client_addr.clone(),
+                    user_agent: caller.meta.user_agent.clone(),
+                });
+                Some(Consent { input, evidence })
+            }
+        };
+    }
+    if issues.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(issues))
+    }
+}
+
+/// Demographics from the patient's profile, as a starting point.
+fn demographics_from_profile(p: &PatientFields) -> Demographics {
+    Demographics {
+        given_name: Some(p.given_name.clone()),
+        family_name: Some(p.family_name.clone()),
+        date_of_birth: Some(p.date_of_birth),
+        sex_at_birth: Some(p.sex_at_birth),
+        gender_identity: p.gender_identity.clone(),
+        preferred_language: Some(p.preferred_language),
+        email: p.email.clone(),
+        phone: p.phone.clone(),
+        address: p.address.clone(),
+        emergency_contact: p.emergency_contact.clone(),
+        ..Demographics::default()
+    }
+}
+
+/// Whose intake this is: a patient's own; staff name the patient (phone intake).
+fn patient_of(caller: &Caller, asked: Option<PatientId>) -> Result<PatientId, ApiError> {
+    match (caller.actor.role, asked, caller.actor.patient_id) {
+        (Role::Patient, Some(asked), Some(own)) if asked != own => Err(ApiError::NotFound("patient")),
+        (Role::Patient, _, Some(own)) => Ok(own),
+        (Role::Patient, _, None) => Err(ApiError::conflict(
+            "create your patient profile (POST /api/v1/patients) before an intake",
+        )),
+        (_, Some(p), _) => Ok(p),
+        (_, None, _) => Err(ApiError::invalid(
+            "patient_id",
+            "required",
+            "staff must name the patient",
+        )),
+    }
+}
+
+/// A new draft, pre-filled: demographics from the patient's profile, medical history from the
+/// patient's last submitted intake.
+pub fn create(
+    conn: &mut DbConn,
+    caller: &Caller,
+    req: CreateIntakeRequest,
+    cfg: &ScreeningConfig,
+) -> Result<IntakeResponse, ApiError> {
+    let patient_id = patient_of(caller, req.patient_id.map(PatientId::from))?;
+    let profile = patients_repo::find(conn, patient_id)?.ok_or(ApiError::NotFound("patient"))?;
+    let mut sections = Sections {
+        demographics: Some(demographics_from_profile(&patients::fields_of(&profile)?)),
+        ..Sections::default()
+    };
+    if let Some(previous) = repo::latest_submitted_sections(conn, profile.id)? {
+        sections.medical_history = previous.get()?.medical_history;
+    }
+    apply(&mut sections, req.sections, caller, cfg)?;
+    let row = IntakeRow::draft(
+        IntakeId::new(),
+        patient_id,
+        caller.actor.user_id,
+        caller.actor.is_staff(),
+        sections.to_json()?,
+        clock::now(),
+    );
+    repo::insert(conn, &row)?;
+    audit::record(
+        conn,
+        caller.origin(),
+        &[AuditEvent::new("intake.create", "intake", row.id).patient(patient_id)],
+    )?;
+    read::response(&row, Some(&sections), cfg)
+}
+
+fn not_editable(status: IntakeStatus) -> ApiError {
+    ApiError::conflict(format!(
+        "the intake is {} and cannot be edited; only draft and needs_info intakes can",
+        status.as_str()
+    ))
+}
+
+/// Replaces named sections when `If-Match` names the current version.
+pub fn patch(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: IntakeId,
+    if_match: IfMatch,
+    req: PatchIntakeRequest,
+    cfg: &ScreeningConfig,
+) -> Result<IntakeResponse, ApiError> {
+    let mut row = access::visible_for_update(conn, caller, id, "intake.update")?;
+    if_match.check(row.version)?;
+    if !row.status.editable() {
+        return Err(not_editable(row.status));
+    }
+    let mut sections = row.sections.get()?;
+    apply(&mut sections, req.sections, caller, cfg)?;
+    let expected = row.version;
+    row.sections = sections.to_json()?;
+    row.version += 1;
+    row.updated_at = clock::now();
+    if !repo::update_if_version(conn, &row, expected)? {
+        let current = repo::current_version(conn, row.id)?.unwrap_or(expected);
+        return Err(ApiError::PreconditionFailed {
+            current_version: current,
+        });
+    }
+    audit::record(
+        conn,
+        caller.origin(),
+        &[AuditEvent::new("intake.update", "intake", id).patient(row.patient_id)],
+    )?;
+    read::response(&row, Some(&sections), cfg)
+}
+
+/// Deletes a draft that was never submitted; anything submitted is kept forever (409).
+pub fn delete(conn: &mut DbConn, caller: &Caller, id: IntakeId, if_match: Option<IfMatch>) -> Result<(), ApiError> {
+    let row = access::visible_for_update(conn, caller, id, "intake.delete")?;
+    if let Some(m) = if_match {
+        m.check(row.version)?;
+    }
+    if row.status != IntakeStatus::Draft || row.submission_count > 0 {
+        return Err(ApiError::conflict(
+            "a submitted intake is never deleted; only a draft that was never submitted can be",
+        ));
+    }
+    if !repo::delete_draft(conn, row.id)? {
+        return Err(ApiError::conflict(
+            "the intake changed while it was being deleted; fetch it again",
+        ));
+    }
+    audit::record(
+        conn,
+        caller.origin(),
+        &[AuditEvent::new("intake.delete", "intake", id).patient(row.patient_id)],
+    )?;
+    Ok(())
+}

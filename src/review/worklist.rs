@@ -1,0 +1,113 @@
+//! The list behind `GET /intakes`: a patient's own intakes, or the clinic's worklist for staff,
+//! filtered, sorted and cursor-paged. Each intake listed is an audited read of it.
+
+use super::repo::{self, Filter, Sort, SortKey};
+use crate::audit::event::AuditEvent;
+use crate::auth::domain::Role;
+use crate::db::DbConn;
+use crate::error::ApiError;
+use crate::http::pagination::{self, CursorCodec, Page};
+use crate::ids::{IntakeId, PatientId};
+use crate::intake::api::{IntakeListQuery, IntakeSort, IntakeSummary};
+use crate::intake::read;
+use crate::intake::status::IntakeStatus;
+use crate::state::{Audited, Caller};
+use crate::text;
+
+fn empty() -> Audited<Page<IntakeSummary>> {
+    Audited::new(
+        Page {
+            items: Vec::new(),
+            next_cursor: None,
+        },
+        Vec::new(),
+    )
+}
+
+pub fn worklist(
+    conn: &mut DbConn,
+    caller: &Caller,
+    q: &IntakeListQuery,
+    codec: &CursorCodec,
+) -> Result<Audited<Page<IntakeSummary>>, ApiError> {
+    let mut filter = Filter::default();
+    if let Some(list) = &q.status {
+        for (i, s) in list.split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
+            let parsed = IntakeStatus::parse(s).ok_or_else(|| {
+                ApiError::invalid(
+                    "status",
+                    "invalid_value",
+                    format!(
+                        "item {i}: {s:?} is not a status (draft, submitted, in_review, approved, declined, needs_info)"
+                    ),
+                )
+            })?;
+            filter.statuses.push(parsed);
+        }
+    }
+    filter.pain_type = q.pain_type.map(|t| {
+        serde_json::to_value(t)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    });
+    filter.flag = q.flag.clone();
+    filter.min_severity = q.severity.map(|s| s.rank());
+    filter.assigned_to = q
+        .assigned_to
+        .as_deref()
+        .map(|name| caller.actor.user_named(name, "assigned_to"))
+        .transpose()?;
+    filter.submitted_from = q.submitted_from.map(|t| t.naive_utc());
+    filter.submitted_to = q.submitted_to.map(|t| t.naive_utc());
+    filter.name_words = q.q.as_deref().map(text::tokens).unwrap_or_default();
+    filter.patient_id = q.patient_id.map(PatientId::from);
+    if caller.actor.role == Role::Patient {
+        // A patient's list is always scoped to their own profile, whatever else they ask.
+        match caller.actor.patient_id {
+            Some(own) if filter.patient_id.is_none_or(|p| p == own) => filter.patient_id = Some(own),
+            _ => return Ok(empty()),
+        }
+    }
+    let sort_param = q.sort.unwrap_or(IntakeSort::UpdatedDesc);
+    let sort = match sort_param {
+        IntakeSort::SubmittedAsc => Sort {
+            key: SortKey::SubmittedAt,
+            descending: false,
+        },
+        IntakeSort::SubmittedDesc => Sort {
+            key: SortKey::SubmittedAt,
+            descending: true,
+        },
+        IntakeSort::UpdatedAsc => Sort {
+            key: SortKey::UpdatedAt,
+            descending: false,
+        },
+        IntakeSort::UpdatedDesc => Sort {
+            key: SortKey::UpdatedAt,
+            descending: true,
+        },
+    };
+    let query_key = format!("intakes|{filter:?}|{sort_param:?}");
+    let after: Option<(chrono::NaiveDateTime, IntakeId)> =
+        q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
+    let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
+    let rows = repo::worklist(conn, &filter, sort, after, limit)?;
+    let key = move |(r, _, _): &(crate::intake::repo::SummaryRow, String, String)| {
+        let t = if sort.key == SortKey::SubmittedAt {
+            r.submitted_at.unwrap_or(r.updated_at)
+        } else {
+            r.updated_at
+        };
+        serde_json::json!((t, r.id))
+    };
+    let page = pagination::finish_page(rows, limit, codec, &query_key, key, |(r, g, f)| {
+        read::summary(r, &g, &f)
+    });
+    let events = page
+        .items
+        .iter()
+        .map(|i| AuditEvent::new("intake.list", "intake", i.id).patient(PatientId::from(i.patient_id)))
+        .collect();
+    Ok(Audited::new(page, events))
+}
