@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::audit::event::{AuditEvent, Origin, RequestMeta};
@@ -25,7 +26,7 @@ use crate::auth::token::{Identity, TokenService};
 use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
-use crate::http::pagination::CursorCodec;
+use crate::http::pagination::{CursorCodec, Page};
 use crate::screening::policy::ScreeningConfig;
 
 /// Shared state of one running service (one instance, shared by every worker).
@@ -148,6 +149,18 @@ impl AppState {
         .await?;
         self.audit.commit(rows).await?;
         Ok(value)
+    }
+
+    /// A page of a list for the caller, answered as 200 once its audit events (one per item
+    /// that names a patient) are committed: the handler of every paged list.
+    pub async fn list_page<T, F>(&self, auth: Authenticated, f: F) -> Result<HttpResponse, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Caller, &CursorCodec) -> Result<Audited<Page<T>>, ApiError> + Send + 'static,
+        T: Serialize + Send + 'static,
+    {
+        let codec = self.cursors.clone();
+        let page = self.read(auth, move |conn, caller| f(conn, caller, &codec)).await?;
+        Ok(HttpResponse::Ok().json(page))
     }
 
     /// Runs a change for the caller in one write transaction (the service audits inside it).

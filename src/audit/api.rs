@@ -8,30 +8,25 @@ use validator::Validate;
 use super::repo::{AccessRow, AuditRow};
 use crate::clock;
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuditQuery {
-    /// Only events about this resource (e.g. an intake or patient id).
-    #[validate(length(max = 64))]
-    pub resource_id: Option<String>,
-    /// Only events by this user.
-    #[validate(length(max = 64))]
-    pub actor_id: Option<String>,
-    /// Only this action, e.g. `intake.read`.
-    #[validate(length(max = 64))]
-    #[param(example = "patient.read")]
-    pub action: Option<String>,
-    /// Events at or after this instant (RFC 3339).
-    pub from: Option<DateTime<Utc>>,
-    /// Events before this instant (RFC 3339).
-    pub to: Option<DateTime<Utc>>,
-    /// Page size, 1–100 (default 20).
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    #[validate(length(max = 512))]
-    pub cursor: Option<String>,
+crate::paged_query! {
+    #[derive(Debug, Deserialize, Validate, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct AuditQuery {
+        /// Only events about this resource (e.g. an intake or patient id).
+        #[validate(length(max = 64))]
+        pub resource_id: Option<String>,
+        /// Only events by this user.
+        #[validate(length(max = 64))]
+        pub actor_id: Option<String>,
+        /// Only this action, e.g. `intake.read`.
+        #[validate(length(max = 64))]
+        #[param(example = "patient.read")]
+        pub action: Option<String>,
+        /// Events at or after this instant (RFC 3339).
+        pub from: Option<DateTime<Utc>>,
+        /// Events before this instant (RFC 3339).
+        pub to: Option<DateTime<Utc>>,
+    }
 }
 
 /// One audited access.
@@ -79,16 +74,11 @@ impl From<AuditRow> for AuditEventResponse {
     }
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AccessLogQuery {
-    /// Page size, 1–100 (default 20).
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    #[validate(length(max = 512))]
-    pub cursor: Option<String>,
+crate::paged_query! {
+    #[derive(Debug, Deserialize, Validate, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct AccessLogQuery {
+    }
 }
 
 /// Someone at the clinic read or changed the patient's records.

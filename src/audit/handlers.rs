@@ -27,11 +27,9 @@ pub async fn list_audit_events(
     auth: Authenticated,
     ValidatedQuery(q): ValidatedQuery<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let codec = state.cursors.clone();
-    let page = state
-        .read(auth, move |conn, caller| service::list(conn, caller, &q, &codec))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    state
+        .list_page(auth, move |conn, caller, codec| service::list(conn, caller, &q, codec))
+        .await
 }
 
 /// Who at the clinic read or changed my records (patient).
@@ -54,9 +52,9 @@ pub async fn list_my_access_log(
     auth: Authenticated,
     ValidatedQuery(q): ValidatedQuery<AccessLogQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let codec = state.cursors.clone();
-    let page = state
-        .read(auth, move |conn, caller| service::access_log(conn, caller, &q, &codec))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    state
+        .list_page(auth, move |conn, caller, codec| {
+            service::access_log(conn, caller, &q, codec)
+        })
+        .await
 }

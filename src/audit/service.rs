@@ -5,7 +5,7 @@ use super::event::{AuditEvent, Outcome};
 use super::repo::{self, AuditFilter};
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::http::pagination::{self, CursorCodec, Page};
+use crate::http::pagination::{self, CursorCodec, Page, Paged};
 use crate::state::{Audited, Caller};
 
 pub fn list(
@@ -32,8 +32,8 @@ pub fn list(
             filter.to
         )
     );
-    let after: Option<String> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
-    let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
+    let after: Option<String> = codec.after(&query_key, q)?;
+    let limit = q.limit();
     let rows = repo::list(conn, &filter, after, limit)?;
     let page = pagination::finish_page(
         rows,
@@ -63,7 +63,7 @@ pub fn access_log(
             "the access log is a patient's view of their own records".into(),
         ));
     }
-    let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
+    let limit = q.limit();
     let Some(patient_id) = caller.actor.patient_id else {
         return Ok(Audited::new(
             Page {
@@ -74,7 +74,7 @@ pub fn access_log(
         ));
     };
     let query_key = format!("access-log|{patient_id}");
-    let after: Option<String> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
+    let after: Option<String> = codec.after(&query_key, q)?;
     let rows = repo::access_log(
         conn,
         &patient_id.to_string(),

@@ -135,16 +135,11 @@ pub struct UpdateUserRequest {
     pub disabled: Option<bool>,
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserListQuery {
-    /// Only users with this role.
-    pub role: Option<Role>,
-    /// Page size, 1–100 (default 20).
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100, example = 20)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    #[validate(length(max = 512))]
-    pub cursor: Option<String>,
+crate::paged_query! {
+    #[derive(Debug, Deserialize, Validate, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct UserListQuery {
+        /// Only users with this role.
+        pub role: Option<Role>,
+    }
 }

@@ -117,11 +117,11 @@ pub async fn list_users(
     auth: Authenticated,
     ValidatedQuery(q): ValidatedQuery<UserListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let codec = state.cursors.clone();
-    let page = state
-        .query(auth, move |conn, caller| service::list_users(conn, caller, &q, &codec))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    state
+        .list_page(auth, move |conn, caller, codec| {
+            service::list_users(conn, caller, &q, codec)
+        })
+        .await
 }
 
 /// Change a user's role, name or disabled flag (admin).

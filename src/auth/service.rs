@@ -17,10 +17,10 @@ use crate::audit::event::{self as audit, AuditEvent, Origin, Outcome, RequestMet
 use crate::clock;
 use crate::db::{self, DbConn};
 use crate::error::ApiError;
-use crate::http::pagination::{self, Page};
+use crate::http::pagination::{self, Page, Paged};
 use crate::ids::UserId;
 use crate::state::AppState;
-use crate::state::{Authenticated, Caller};
+use crate::state::{Audited, Authenticated, Caller};
 use crate::text::hex;
 
 /// Failed sign-ins allowed per account, and per client address, within [`LOCKOUT_WINDOW`].
@@ -301,20 +301,22 @@ pub fn list_users(
     caller: &Caller,
     q: &UserListQuery,
     codec: &pagination::CursorCodec,
-) -> Result<Page<UserResponse>, ApiError> {
+) -> Result<Audited<Page<UserResponse>>, ApiError> {
     caller.actor.require_admin()?;
     let query_key = format!("users|role={}", q.role.map(Role::as_str).unwrap_or(""));
-    let after: Option<String> = q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
-    let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
+    let after: Option<String> = codec.after(&query_key, q)?;
+    let limit = q.limit();
     let rows = repo::list(conn, q.role, after.as_deref(), limit)?;
-    Ok(pagination::finish_page(
+    let page = pagination::finish_page(
         rows,
         limit,
         codec,
         &query_key,
         |r| serde_json::json!(r.email),
         UserResponse::from,
-    ))
+    );
+    // Staff and patient accounts, not patient records: no audit event.
+    Ok(Audited::new(page, Vec::new()))
 }
 
 /// Role, name and disabled flag. An admin cannot lock themself out, and the last enabled admin

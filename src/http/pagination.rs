@@ -15,6 +15,45 @@ use crate::error::ApiError;
 pub const DEFAULT_LIMIT: i64 = 20;
 pub const MAX_LIMIT: i64 = 100;
 
+/// The paging pair every list's query takes.
+pub trait Paged {
+    /// Page size asked for (validated to 1–100), or the default.
+    fn limit(&self) -> i64;
+    /// `next_cursor` from the previous page, as sent.
+    fn cursor(&self) -> Option<&str>;
+}
+
+/// Declares a list's query parameters with the paging pair appended (`limit`, `cursor`: one
+/// definition, documented and validated alike for every list) and implements [`Paged`] for it.
+#[macro_export]
+macro_rules! paged_query {
+    // Token trees, not `ty`/`meta` fragments: those reach the derives as opaque groups, and
+    // validator's derive would no longer see that a field is an `Option`.
+    ($(#[$($meta:tt)*])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$($meta)*])*
+        pub struct $name {
+            $($fields)*
+            /// Page size, 1–100 (default 20).
+            #[validate(range(min = 1, max = 100))]
+            #[param(minimum = 1, maximum = 100, example = 20)]
+            pub limit: Option<i64>,
+            /// `next_cursor` from the previous page.
+            #[validate(length(max = 512))]
+            pub cursor: Option<String>,
+        }
+
+        impl $crate::http::pagination::Paged for $name {
+            fn limit(&self) -> i64 {
+                self.limit.unwrap_or($crate::http::pagination::DEFAULT_LIMIT)
+            }
+
+            fn cursor(&self) -> Option<&str> {
+                self.cursor.as_deref()
+            }
+        }
+    };
+}
+
 /// One page of results.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
@@ -67,6 +106,11 @@ impl CursorCodec {
         let payload = URL_SAFE_NO_PAD.encode(json);
         let tag = self.mac(payload.as_bytes()).finalize().into_bytes();
         format!("{payload}.{}", URL_SAFE_NO_PAD.encode(&tag[..16]))
+    }
+
+    /// The sort key a paged query continues after (none on the first page).
+    pub fn after<T: DeserializeOwned>(&self, query: &str, paged: &impl Paged) -> Result<Option<T>, ApiError> {
+        paged.cursor().map(|c| self.decode(query, c)).transpose()
     }
 
     pub fn decode<T: DeserializeOwned>(&self, query: &str, cursor: &str) -> Result<T, ApiError> {

@@ -203,45 +203,40 @@ pub enum IntakeSort {
     UpdatedDesc,
 }
 
-/// Intake list: a patient sees their own; staff see the clinic's worklist.
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct IntakeListQuery {
-    /// Statuses, comma-separated, e.g. `submitted,in_review`.
-    #[validate(length(max = 100))]
-    #[param(example = "submitted,in_review")]
-    pub status: Option<String>,
-    /// Intakes with a pain condition of this type.
-    pub pain_type: Option<crate::screening::model::PainType>,
-    /// Intakes carrying this flag code, e.g. `suicidal_ideation`.
-    #[validate(length(min = 1, max = 64), custom(function = "crate::validation::single_line"))]
-    #[param(example = "bp_above_threshold")]
-    pub flag: Option<String>,
-    /// Intakes whose most severe flag is at least this severe (`warning` includes `urgent`).
-    pub severity: Option<crate::screening::model::Severity>,
-    pub patient_id: Option<Uuid>,
-    /// A clinician's id, or `me`.
-    #[validate(length(max = 64))]
-    #[param(example = "me")]
-    pub assigned_to: Option<String>,
-    /// Submitted at or after this instant (RFC 3339).
-    pub submitted_from: Option<DateTime<Utc>>,
-    /// Submitted before this instant (RFC 3339).
-    pub submitted_to: Option<DateTime<Utc>>,
-    /// Patient name: every word must start a word of the name; case and accents are ignored.
-    #[validate(length(max = 100), custom(function = "crate::validation::single_line"))]
-    #[param(example = "jose")]
-    pub q: Option<String>,
-    /// `submitted_at`, `-submitted_at`, `updated_at` or `-updated_at` (default). Sorting by
-    /// submission time lists only intakes submitted at least once.
-    pub sort: Option<IntakeSort>,
-    /// Page size, 1–100 (default 20).
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    #[validate(length(max = 512))]
-    pub cursor: Option<String>,
+crate::paged_query! {
+    /// Intake list: a patient sees their own; staff see the clinic's worklist.
+    #[derive(Debug, Deserialize, Validate, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct IntakeListQuery {
+        /// Statuses, comma-separated, e.g. `submitted,in_review`.
+        #[validate(length(max = 100))]
+        #[param(example = "submitted,in_review")]
+        pub status: Option<String>,
+        /// Intakes with a pain condition of this type.
+        pub pain_type: Option<crate::screening::model::PainType>,
+        /// Intakes carrying this flag code, e.g. `suicidal_ideation`.
+        #[validate(length(min = 1, max = 64), custom(function = "crate::validation::single_line"))]
+        #[param(example = "bp_above_threshold")]
+        pub flag: Option<String>,
+        /// Intakes whose most severe flag is at least this severe (`warning` includes `urgent`).
+        pub severity: Option<crate::screening::model::Severity>,
+        pub patient_id: Option<Uuid>,
+        /// A clinician's id, or `me`.
+        #[validate(length(max = 64))]
+        #[param(example = "me")]
+        pub assigned_to: Option<String>,
+        /// Submitted at or after this instant (RFC 3339).
+        pub submitted_from: Option<DateTime<Utc>>,
+        /// Submitted before this instant (RFC 3339).
+        pub submitted_to: Option<DateTime<Utc>>,
+        /// Patient name: every word must start a word of the name; case and accents are ignored.
+        #[validate(length(max = 100), custom(function = "crate::validation::single_line"))]
+        #[param(example = "jose")]
+        pub q: Option<String>,
+        /// `submitted_at`, `-submitted_at`, `updated_at` or `-updated_at` (default). Sorting by
+        /// submission time lists only intakes submitted at least once.
+        pub sort: Option<IntakeSort>,
+    }
 }
 
 #[cfg(test)]

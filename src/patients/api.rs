@@ -276,21 +276,16 @@ impl Versioned for PatientResponse {
     }
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PatientListQuery {
-    /// Name search: every word must start a word of the patient's name; case and accents are
-    /// ignored ("jose gar" finds "José García").
-    #[validate(length(max = 100), custom(function = "crate::validation::single_line"))]
-    #[param(example = "jose gar")]
-    pub q: Option<String>,
-    /// Page size, 1–100 (default 20).
-    #[validate(range(min = 1, max = 100))]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
-    /// `next_cursor` from the previous page.
-    #[validate(length(max = 512))]
-    pub cursor: Option<String>,
+crate::paged_query! {
+    #[derive(Debug, Deserialize, Validate, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct PatientListQuery {
+        /// Name search: every word must start a word of the patient's name; case and accents are
+        /// ignored ("jose gar" finds "José García").
+        #[validate(length(max = 100), custom(function = "crate::validation::single_line"))]
+        #[param(example = "jose gar")]
+        pub q: Option<String>,
+    }
 }
 
 #[cfg(test)]

@@ -113,9 +113,7 @@ pub async fn list_patients(
     auth: Authenticated,
     ValidatedQuery(q): ValidatedQuery<PatientListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let codec = state.cursors.clone();
-    let page = state
-        .read(auth, move |conn, caller| service::list(conn, caller, &q, &codec))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    state
+        .list_page(auth, move |conn, caller, codec| service::list(conn, caller, &q, codec))
+        .await
 }

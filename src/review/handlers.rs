@@ -34,11 +34,11 @@ pub async fn list_intakes(
     auth: Authenticated,
     ValidatedQuery(q): ValidatedQuery<IntakeListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let codec = state.cursors.clone();
-    let page = state
-        .read(auth, move |conn, caller| worklist::worklist(conn, caller, &q, &codec))
-        .await?;
-    Ok(HttpResponse::Ok().json(page))
+    state
+        .list_page(auth, move |conn, caller, codec| {
+            worklist::worklist(conn, caller, &q, codec)
+        })
+        .await
 }
 
 /// Take a review step (staff): start, approve, decline, request information, assign.

@@ -6,7 +6,7 @@ use crate::audit::event::AuditEvent;
 use crate::auth::domain::Role;
 use crate::db::DbConn;
 use crate::error::ApiError;
-use crate::http::pagination::{self, CursorCodec, Page};
+use crate::http::pagination::{self, CursorCodec, Page, Paged};
 use crate::ids::{IntakeId, PatientId};
 use crate::intake::api::{IntakeListQuery, IntakeSort, IntakeSummary};
 use crate::intake::read;
@@ -89,9 +89,8 @@ pub fn worklist(
         },
     };
     let query_key = format!("intakes|{filter:?}|{sort_param:?}");
-    let after: Option<(chrono::NaiveDateTime, IntakeId)> =
-        q.cursor.as_deref().map(|c| codec.decode(&query_key, c)).transpose()?;
-    let limit = q.limit.unwrap_or(pagination::DEFAULT_LIMIT);
+    let after: Option<(chrono::NaiveDateTime, IntakeId)> = codec.after(&query_key, q)?;
+    let limit = q.limit();
     let rows = repo::worklist(conn, &filter, sort, after, limit)?;
     let key = move |(r, _, _): &(crate::intake::repo::SummaryRow, String, String)| {
         let t = if sort.key == SortKey::SubmittedAt {
