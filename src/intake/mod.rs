@@ -31,3 +31,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(handlers::submit_intake)
         .service(handlers::list_intake_submissions);
 }
+
+#[cfg(test)]
+mod tests;
