@@ -8,6 +8,7 @@
 //! anyway may get its 4xx before that check; it reaches no data either way.) Writes audit inside
 //! their own transaction; reads go through the group-committing sink before the data is returned.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
@@ -17,7 +18,7 @@ use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use crate::audit::event::{AuditEvent, Origin, RequestMeta};
+use crate::audit::event::{AuditEvent, Origin, Outcome, RequestMeta};
 use crate::audit::repo::AuditRow;
 use crate::audit::sink::AuditSink;
 use crate::auth::actor;
@@ -73,14 +74,34 @@ impl AppState {
 pub struct Caller {
     pub actor: Actor,
     pub meta: RequestMeta,
+    /// Refused attempts, committed whatever becomes of the work (see [`Caller::deny`]).
+    denied: RefCell<Vec<AuditEvent>>,
 }
 
 impl Caller {
+    pub fn new(actor: Actor, meta: RequestMeta) -> Self {
+        Self {
+            actor,
+            meta,
+            denied: RefCell::default(),
+        }
+    }
+
     pub fn origin(&self) -> Origin<'_> {
         Origin {
             actor: Some(&self.actor),
             meta: &self.meta,
         }
+    }
+
+    /// Records a refused attempt. It is committed after the request's work whether the work
+    /// succeeds or fails: a refused change rolls back, its audit event must not.
+    pub fn deny(&self, event: AuditEvent) {
+        self.denied.borrow_mut().push(event.outcome(Outcome::Denied));
+    }
+
+    fn take_denied(&self) -> Vec<AuditRow> {
+        self.denied.take().iter().map(|e| e.row(self.origin())).collect()
     }
 }
 
@@ -117,7 +138,7 @@ impl Authenticated {
     /// Loads the caller's user row: unknown or disabled users are a 401.
     pub fn load(self, conn: &mut DbConn) -> Result<Caller, ApiError> {
         let actor = actor::load(conn, &self.identity)?;
-        Ok(Caller { actor, meta: self.meta })
+        Ok(Caller::new(actor, self.meta))
     }
 }
 
@@ -134,21 +155,39 @@ impl<T> Audited<T> {
 }
 
 impl AppState {
+    /// Runs `work` for the caller on a pooled connection, then commits the audit rows it returns
+    /// and every refused attempt it recorded (even when the work failed) before answering.
+    async fn audited<T, F>(&self, auth: Authenticated, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &Caller) -> Result<(T, Vec<AuditRow>), ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (outcome, rows) = db::run(&self.pool, move |conn| {
+            let caller = auth.load(conn)?;
+            let outcome = work(conn, &caller);
+            let mut rows = caller.take_denied();
+            let outcome = outcome.map(|(value, events)| {
+                rows.extend(events);
+                value
+            });
+            Ok((outcome, rows))
+        })
+        .await?;
+        self.audit.commit(rows).await?;
+        outcome
+    }
+
     /// Runs a read for the caller; returns only after its audit events are committed.
     pub async fn read<T, F>(&self, auth: Authenticated, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn, &Caller) -> Result<Audited<T>, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let (value, rows) = db::run(&self.pool, move |conn| {
-            let caller = auth.load(conn)?;
-            let Audited { value, events } = f(conn, &caller)?;
-            let rows: Vec<AuditRow> = events.iter().map(|e| e.row(caller.origin())).collect();
-            Ok((value, rows))
+        self.audited(auth, move |conn, caller| {
+            let Audited { value, events } = f(conn, caller)?;
+            Ok((value, events.iter().map(|e| e.row(caller.origin())).collect()))
         })
-        .await?;
-        self.audit.commit(rows).await?;
-        Ok(value)
+        .await
     }
 
     /// A page of a list for the caller, answered as 200 once its audit events (one per item
@@ -169,9 +208,8 @@ impl AppState {
         F: FnOnce(&mut DbConn, &Caller) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        db::run(&self.pool, move |conn| {
-            let caller = auth.load(conn)?;
-            db::write_tx(conn, |conn| f(conn, &caller))
+        self.audited(auth, move |conn, caller| {
+            Ok((db::write_tx(conn, |conn| f(conn, caller))?, Vec::new()))
         })
         .await
     }
@@ -189,24 +227,21 @@ impl AppState {
         Fc: FnOnce(&mut DbConn, &Caller, P) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        db::run(&self.pool, move |conn| {
-            let caller = auth.load(conn)?;
-            let prepared = prepare(conn, &caller)?;
-            db::write_tx(conn, |conn| commit(conn, &caller, prepared))
+        self.audited(auth, move |conn, caller| {
+            let prepared = prepare(conn, caller)?;
+            Ok((db::write_tx(conn, |conn| commit(conn, caller, prepared))?, Vec::new()))
         })
         .await
     }
 
-    /// Runs something for the caller that discloses no patient data (no audit needed).
+    /// Runs something for the caller that discloses no patient data (no audit needed, but a
+    /// refused attempt is still recorded).
     pub async fn query<T, F>(&self, auth: Authenticated, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn, &Caller) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        db::run(&self.pool, move |conn| {
-            let caller = auth.load(conn)?;
-            f(conn, &caller)
-        })
-        .await
+        self.audited(auth, move |conn, caller| Ok((f(conn, caller)?, Vec::new())))
+            .await
     }
 }

@@ -2,7 +2,7 @@
 //! 403: the id's existence stays secret), and the attempt is audited as denied.
 
 use super::repo::{self, IntakeRow};
-use crate::audit::event::{self as audit, AuditEvent, Outcome};
+use crate::audit::event::AuditEvent;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::IntakeId;
@@ -11,7 +11,7 @@ use crate::state::Caller;
 /// The intake, if the caller may see it.
 pub fn visible(conn: &mut DbConn, caller: &Caller, id: IntakeId, action: &'static str) -> Result<IntakeRow, ApiError> {
     let row = repo::find(conn, id)?;
-    check(conn, caller, action, row)
+    check(caller, action, row)
 }
 
 /// [`visible`], for a change: the row stays locked until the transaction ends.
@@ -22,23 +22,15 @@ pub fn visible_for_update(
     action: &'static str,
 ) -> Result<IntakeRow, ApiError> {
     let row = repo::find_for_update(conn, id)?;
-    check(conn, caller, action, row)
+    check(caller, action, row)
 }
 
-fn check(
-    conn: &mut DbConn,
-    caller: &Caller,
-    action: &'static str,
-    row: Option<IntakeRow>,
-) -> Result<IntakeRow, ApiError> {
+fn check(caller: &Caller, action: &'static str, row: Option<IntakeRow>) -> Result<IntakeRow, ApiError> {
     let row = row.ok_or(ApiError::NotFound("intake"))?;
     if caller.actor.can_access_patient(row.patient_id) {
         return Ok(row);
     }
-    let denied = AuditEvent::new(action, "intake", row.id)
-        .patient(row.patient_id)
-        .outcome(Outcome::Denied);
-    audit::record(conn, caller.origin(), &[denied])?;
+    caller.deny(AuditEvent::new(action, "intake", row.id).patient(row.patient_id));
     Err(ApiError::NotFound("intake"))
 }
 

@@ -5,7 +5,7 @@ use validator::Validate;
 
 use super::api::{PatientFields, PatientListQuery, PatientPatch, PatientResponse};
 use super::repo::{self, PatientRow};
-use crate::audit::event::{self as audit, AuditEvent, Outcome};
+use crate::audit::event::{self as audit, AuditEvent};
 use crate::auth::domain::Role;
 use crate::clock;
 use crate::db::DbConn;
@@ -98,28 +98,20 @@ pub fn create(conn: &mut DbConn, caller: &Caller, fields: PatientFields) -> Resu
 /// Finds a profile the caller may see; anything else is "not found", and the attempt is audited.
 pub fn find_visible(conn: &mut DbConn, caller: &Caller, id: PatientId) -> Result<PatientRow, ApiError> {
     let row = repo::find(conn, id)?;
-    check_visible(conn, caller, id, row)
+    check_visible(caller, id, row)
 }
 
 /// `find_visible`, for a change: the row stays locked until the transaction ends.
 fn find_visible_for_update(conn: &mut DbConn, caller: &Caller, id: PatientId) -> Result<PatientRow, ApiError> {
     let row = repo::find_for_update(conn, id)?;
-    check_visible(conn, caller, id, row)
+    check_visible(caller, id, row)
 }
 
-fn check_visible(
-    conn: &mut DbConn,
-    caller: &Caller,
-    id: PatientId,
-    row: Option<PatientRow>,
-) -> Result<PatientRow, ApiError> {
+fn check_visible(caller: &Caller, id: PatientId, row: Option<PatientRow>) -> Result<PatientRow, ApiError> {
     match row {
         Some(row) if caller.actor.can_access_patient(id) => Ok(row),
         Some(_) => {
-            let denied = AuditEvent::new("patient.read", "patient", id)
-                .patient(id)
-                .outcome(Outcome::Denied);
-            audit::record(conn, caller.origin(), &[denied])?;
+            caller.deny(AuditEvent::new("patient.read", "patient", id).patient(id));
             Err(ApiError::NotFound("patient"))
         }
         None => Err(ApiError::NotFound("patient")),

@@ -422,6 +422,31 @@ async fn patients_reach_only_their_own(backend: Backend) {
     app.get(&format!("{path}/submissions"), Some(&other))
         .await
         .problem(404, "/problems/not-found");
+    // Every attempt is in the trail as denied, the refused changes included (their event is
+    // not rolled back with them).
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let trail = app
+        .get(&format!("/api/v1/audit?resource_id={id}&limit=100"), Some(&admin))
+        .await
+        .json();
+    let mut denied: Vec<&str> = trail["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["outcome"] == "denied")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    denied.sort_unstable();
+    assert_eq!(
+        denied,
+        vec![
+            "intake.delete",
+            "intake.read",
+            "intake.read",
+            "intake.submit",
+            "intake.update"
+        ]
+    );
     assert!(
         app.get("/api/v1/intakes", Some(&other)).await.json()["items"]
             .as_array()
