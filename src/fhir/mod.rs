@@ -21,7 +21,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 fn export(conn: &mut DbConn, caller: &Caller, id: IntakeId) -> Result<Audited<serde_json::Value>, ApiError> {
-    let row = access::staff(conn, caller, id)?;
+    let row = access::staff(conn, caller, id, "intake.export_fhir")?;
     let patient_row = patients::repo::find(conn, row.patient_id)?.ok_or(ApiError::NotFound("patient"))?;
     let patient = patients::service::fields_of(&patient_row)?;
     let sections = row.sections.get()?;
@@ -58,7 +58,7 @@ fn export(conn: &mut DbConn, caller: &Caller, id: IntakeId) -> Result<Audited<se
         (status = 200, description = "FHIR R4 Bundle (type collection)", content_type = "application/fhir+json", body = Object,
          example = json!({"resourceType": "Bundle", "type": "collection", "timestamp": "2026-11-27T14:00:00Z",
             "entry": [{"fullUrl": "urn:uuid:6f1c…", "resource": {"resourceType": "Patient", "name": [{"family": "López", "given": ["Ana"]}]}}]})),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only: a patient gets this on their own intake, and 404 on anyone else's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/{id}/fhir")]

@@ -34,14 +34,23 @@ fn check(caller: &Caller, action: &'static str, row: Option<IntakeRow>) -> Resul
     Err(ApiError::NotFound("intake"))
 }
 
-/// The intake for a staff-only step; patients are refused before anything is looked up.
-pub fn staff(conn: &mut DbConn, caller: &Caller, id: IntakeId) -> Result<IntakeRow, ApiError> {
+/// The intake for a staff-only step, checked before any precondition of the step: a patient
+/// gets 403 on their own intake and 404 on anyone else's (audited as denied, like any read of
+/// another patient's intake), so the route reveals nothing about other patients.
+pub fn staff(conn: &mut DbConn, caller: &Caller, id: IntakeId, action: &'static str) -> Result<IntakeRow, ApiError> {
+    let row = visible(conn, caller, id, action)?;
     caller.actor.require_staff()?;
-    repo::find(conn, id)?.ok_or(ApiError::NotFound("intake"))
+    Ok(row)
 }
 
 /// [`staff`], for a change: the row stays locked until the transaction ends.
-pub fn staff_for_update(conn: &mut DbConn, caller: &Caller, id: IntakeId) -> Result<IntakeRow, ApiError> {
+pub fn staff_for_update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: IntakeId,
+    action: &'static str,
+) -> Result<IntakeRow, ApiError> {
+    let row = visible_for_update(conn, caller, id, action)?;
     caller.actor.require_staff()?;
-    repo::find_for_update(conn, id)?.ok_or(ApiError::NotFound("intake"))
+    Ok(row)
 }

@@ -16,17 +16,20 @@ use crate::intake::status::IntakeStatus;
 use crate::screening::instruments::InstrumentCode;
 use crate::screening::policy::ScreeningConfig;
 
-/// Records the clinician's exam findings and re-scores. Only on a submitted or in-review intake.
+/// Records the clinician's exam findings and re-scores. Only on a submitted or in-review intake,
+/// with `If-Match` (checked after the caller's role, so a patient never learns of a precondition).
 pub fn record(
     conn: &mut DbConn,
     caller: &crate::state::Caller,
     id: IntakeId,
-    if_match: IfMatch,
+    if_match: Option<IfMatch>,
     req: ExamRequest,
     cfg: &ScreeningConfig,
 ) -> Result<IntakeResponse, ApiError> {
-    let mut row = access::staff_for_update(conn, caller, id)?;
-    if_match.check(row.version)?;
+    let mut row = access::staff_for_update(conn, caller, id, "intake.exam")?;
+    if_match
+        .ok_or(ApiError::PreconditionRequired("If-Match"))?
+        .check(row.version)?;
     let from = row.status;
     if !matches!(from, IntakeStatus::Submitted | IntakeStatus::InReview) {
         return Err(ApiError::conflict(format!(

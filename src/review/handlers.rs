@@ -43,25 +43,26 @@ pub async fn list_intakes(
 
 /// Take a review step (staff): start, approve, decline, request information, assign.
 ///
-/// Needs `If-Match` with the intake's ETag. A step not allowed from the current status is a 409
+/// With `If-Match`, the step applies only to that version of the intake (412 when it has moved
+/// on); without it, to the current version. A step not allowed from the current status is a 409
 /// whose `allowed` lists the steps that are. `request_info` sends the intake back to the patient
-/// (`needs_info`) with the note visible to them.
+/// (`needs_info`) with the note visible to them. A patient gets 403 on their own intake and 404
+/// on anyone else's.
 #[utoipa::path(
     tag = "reviews",
     security(("bearer" = [])),
     params(
         ("id" = Uuid, Path, description = "Intake id"),
-        ("If-Match" = String, Header, description = "ETag of the intake version being reviewed"),
+        ("If-Match" = Option<String>, Header, description = "Optional: take the step only on this version (its ETag)"),
     ),
     request_body = ReviewRequest,
     responses(
         (status = 201, description = "Step recorded", body = ReviewResult, headers(("ETag" = String, description = "The intake's new version"))),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only: a patient gets this on their own intake, and 404 on anyone else's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json",
          example = json!({"type": "/problems/conflict", "title": "Conflict", "status": 409,
             "detail": "approve is not allowed while the intake is submitted", "allowed": ["start_review", "request_info", "assign"]})),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/{id}/reviews")]
@@ -72,7 +73,7 @@ pub async fn create_review(
     id: web::Path<Uuid>,
     ValidatedJson(body): ValidatedJson<ReviewRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match) = (IntakeId::from(id.into_inner()), etag::require_if_match(&req)?);
+    let (id, if_match) = (IntakeId::from(id.into_inner()), etag::if_match(&req)?);
     let result = state
         .write(auth, move |conn, caller| {
             steps::review(conn, caller, id, if_match, body)
@@ -88,7 +89,7 @@ pub async fn create_review(
     params(("id" = Uuid, Path, description = "Intake id")),
     responses(
         (status = 200, description = "Every step with actor, time and note", body = Vec<ReviewEntry>),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only: a patient gets this on their own intake, and 404 on anyone else's", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/{id}/reviews")]
@@ -120,7 +121,7 @@ pub async fn list_reviews(
     responses(
         (status = 200, description = "The intake with its scores recomputed", body = IntakeResponse,
          headers(("ETag" = String, description = "New version"))),
-        (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Staff only: a patient gets this on their own intake, and 404 on anyone else's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not submitted or in review", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
@@ -134,7 +135,7 @@ pub async fn record_exam(
     id: web::Path<Uuid>,
     ValidatedJson(body): ValidatedJson<ExamRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, if_match) = (IntakeId::from(id.into_inner()), etag::require_if_match(&req)?);
+    let (id, if_match) = (IntakeId::from(id.into_inner()), etag::if_match(&req)?);
     let cfg = state.screening.clone();
     let intake = state
         .write(auth, move |conn, caller| {

@@ -91,16 +91,19 @@ fn assignee(conn: &mut DbConn, caller: &Caller, assign_to: Option<&str>) -> Resu
 }
 
 /// One review step. A transition not allowed from the current status is a 409 naming the
-/// allowed ones.
+/// allowed ones. `If-Match` is optional (API.md lists no header here): with it, a stale version
+/// is a 412; without it, the step applies to the current version (the row is locked meanwhile).
 pub fn review(
     conn: &mut DbConn,
     caller: &Caller,
     id: IntakeId,
-    if_match: IfMatch,
+    if_match: Option<IfMatch>,
     req: ReviewRequest,
 ) -> Result<ReviewResult, ApiError> {
-    let mut row = access::staff_for_update(conn, caller, id)?;
-    if_match.check(row.version)?;
+    let mut row = access::staff_for_update(conn, caller, id, req.action.audit_action())?;
+    if let Some(m) = if_match {
+        m.check(row.version)?;
+    }
     let from = row.status;
     let Some(to) = req.action.next(from) else {
         return Err(ApiError::Conflict {
@@ -152,7 +155,7 @@ pub fn review(
 
 /// The review history, oldest first.
 pub fn history(conn: &mut DbConn, caller: &Caller, id: IntakeId) -> Result<Audited<Vec<ReviewEntry>>, ApiError> {
-    let row = access::staff(conn, caller, id)?;
+    let row = access::staff(conn, caller, id, "intake.reviews_read")?;
     let entries = repo::reviews(conn, row.id)?
         .into_iter()
         .map(|(r, role, name)| entry(r, role, &name))

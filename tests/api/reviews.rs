@@ -277,7 +277,14 @@ async fn every_transition_and_every_forbidden_one(backend: Backend) {
     let res = step(json!({"action": "approve"}), 409).await;
     assert_eq!(res.json()["allowed"], json!(["start_review", "request_info", "assign"]));
     step(json!({"action": "decline", "note": "x"}), 409).await;
-    // If-Match is required and must be current.
+    // If-Match is optional (API.md lists no header here): a stale one is a 412 ...
+    app.send(review_req(&id, &clinician, "\"1\"", json!({"action": "start_review"})))
+        .await
+        .problem(412, "/problems/stale-version");
+    // ... and without one the step applies to the current version.
+    let version = app.get(&path, Some(&clinician)).await.json()["version"]
+        .as_i64()
+        .unwrap();
     let res = app
         .send(
             with_token(
@@ -287,13 +294,9 @@ async fn every_transition_and_every_forbidden_one(backend: Backend) {
             .set_json(json!({"action": "start_review"})),
         )
         .await;
-    res.problem(428, "/problems/precondition-required");
-    app.send(review_req(&id, &clinician, "\"1\"", json!({"action": "start_review"})))
-        .await
-        .problem(412, "/problems/stale-version");
-
-    let res = step(json!({"action": "start_review"}), 201).await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
     let body = res.json();
+    assert_eq!(body["intake_version"].as_i64(), Some(version + 1));
     assert_eq!(body["intake_status"], "in_review");
     assert_eq!(
         body["review"]["assign_to"],
@@ -592,21 +595,48 @@ async fn patients_reach_no_staff_route(backend: Backend) {
     let (other_token, _, _) = app.fixture_draft("postoperative", "james@example.org").await;
     let path = format!("/api/v1/intakes/{id}");
     let etag = format!("\"{}\"", app.get(&path, Some(&token)).await.json()["version"]);
-    for t in [&token, &other_token] {
-        app.send(review_req(&id, t, &etag, json!({"action": "start_review"})))
-            .await
-            .problem(403, "/problems/forbidden");
-        app.get(&format!("{path}/reviews"), Some(t))
-            .await
-            .problem(403, "/problems/forbidden");
-        app.get(&format!("{path}/fhir"), Some(t))
-            .await
-            .problem(403, "/problems/forbidden");
-        let res = app
-            .send(with_token(at::TestRequest::put().uri(&format!("{path}/exam")), Some(t)).insert_header(("If-Match", etag.clone())).set_json(json!({"crps_budapest": {"signs": {"sensory": true, "vasomotor": true, "sudomotor_edema": true, "motor_trophic": true}, "other_diagnosis_explains": false}})))
-            .await;
-        res.problem(403, "/problems/forbidden");
+    let exam = json!({"crps_budapest": {"signs": {"sensory": true, "vasomotor": true, "sudomotor_edema": true, "motor_trophic": true}, "other_diagnosis_explains": false}});
+    // The role is checked before any precondition: the patient whose intake it is gets 403,
+    // any other patient 404 (as for any other patient's record), with or without If-Match;
+    // never the 428 that would tell them a step exists for this id.
+    for (t, status, kind) in [
+        (&token, 403, "/problems/forbidden"),
+        (&other_token, 404, "/problems/not-found"),
+    ] {
+        for if_match in [Some(etag.as_str()), None] {
+            let mut post = with_token(at::TestRequest::post().uri(&format!("{path}/reviews")), Some(t))
+                .set_json(json!({"action": "start_review"}));
+            let mut put = with_token(at::TestRequest::put().uri(&format!("{path}/exam")), Some(t)).set_json(&exam);
+            if let Some(e) = if_match {
+                post = post.insert_header(("If-Match", e.to_owned()));
+                put = put.insert_header(("If-Match", e.to_owned()));
+            }
+            app.send(post).await.problem(status, kind);
+            app.send(put).await.problem(status, kind);
+        }
+        app.get(&format!("{path}/reviews"), Some(t)).await.problem(status, kind);
+        app.get(&format!("{path}/fhir"), Some(t)).await.problem(status, kind);
     }
+    assert_eq!(
+        app.get(&path, Some(&token)).await.json()["status"],
+        "submitted",
+        "nothing was changed"
+    );
+    // The other patient's attempt is audited as denied, like any attempt at another's record.
+    let denied = app
+        .get(
+            &format!("/api/v1/audit?action=intake.review.start&resource_id={id}"),
+            Some(&admin),
+        )
+        .await
+        .json();
+    let outcomes: Vec<&str> = denied["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["denied", "denied"]);
     // A patient's list is their own, even when asking for someone else's.
     let marcus_patient = app.get(&path, Some(&token)).await.json()["patient_id"]
         .as_str()
