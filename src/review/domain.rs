@@ -59,7 +59,8 @@ impl ReviewAction {
             (ReviewAction::StartReview, Submitted) => Some(InReview),
             (ReviewAction::Approve, InReview) => Some(Approved),
             (ReviewAction::Decline, InReview) => Some(Declined),
-            (ReviewAction::RequestInfo, Submitted | InReview) => Some(NeedsInfo),
+            // Only a clinician who has the intake in review asks for more (API.md).
+            (ReviewAction::RequestInfo, InReview) => Some(NeedsInfo),
             (ReviewAction::Assign, Submitted | InReview | NeedsInfo) => Some(from),
             _ => None,
         }
@@ -91,7 +92,7 @@ mod tests {
             (ReviewAction::StartReview, Submitted, Some(InReview)),
             (ReviewAction::Approve, InReview, Some(Approved)),
             (ReviewAction::Decline, InReview, Some(Declined)),
-            (ReviewAction::RequestInfo, Submitted, Some(NeedsInfo)),
+            (ReviewAction::RequestInfo, Submitted, None),
             (ReviewAction::RequestInfo, InReview, Some(NeedsInfo)),
             (ReviewAction::Assign, Submitted, Some(Submitted)),
             (ReviewAction::Assign, NeedsInfo, Some(NeedsInfo)),
@@ -102,11 +103,11 @@ mod tests {
         // Everything else is forbidden.
         let states = [Draft, Submitted, InReview, Approved, Declined, NeedsInfo];
         let allowed_count: usize = states.iter().map(|s| allowed(*s).len()).sum();
-        assert_eq!(allowed_count, 8);
+        assert_eq!(allowed_count, 7);
         assert!(allowed(Draft).is_empty());
         assert!(allowed(Approved).is_empty());
         assert!(allowed(Declined).is_empty());
-        assert_eq!(allowed(Submitted), vec!["start_review", "request_info", "assign"]);
+        assert_eq!(allowed(Submitted), vec!["start_review", "assign"]);
         assert_eq!(allowed(InReview), vec!["approve", "decline", "request_info", "assign"]);
         assert_eq!(allowed(NeedsInfo), vec!["assign"]);
         assert!(ReviewAction::Decline.needs_note() && !ReviewAction::Approve.needs_note());

@@ -61,7 +61,7 @@ pub async fn list_intakes(
         (status = 403, description = "Staff only: a patient gets this on their own intake, and 404 on anyone else's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json",
          example = json!({"type": "/problems/conflict", "title": "Conflict", "status": 409,
-            "detail": "approve is not allowed while the intake is submitted", "allowed": ["start_review", "request_info", "assign"]})),
+            "detail": "approve is not allowed while the intake is submitted", "allowed": ["start_review", "assign"]})),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
     )
 )]

@@ -273,10 +273,13 @@ async fn every_transition_and_every_forbidden_one(backend: Backend) {
         assert_eq!(res.status.as_u16(), expect, "{}", String::from_utf8_lossy(&res.body));
         res
     };
-    // Not allowed from submitted: approve, decline. The 409 names what is.
+    // Not allowed from submitted: approve, decline, request_info (only from in_review). The
+    // 409 names what is.
     let res = step(json!({"action": "approve"}), 409).await;
-    assert_eq!(res.json()["allowed"], json!(["start_review", "request_info", "assign"]));
+    assert_eq!(res.json()["allowed"], json!(["start_review", "assign"]));
     step(json!({"action": "decline", "note": "x"}), 409).await;
+    let res = step(json!({"action": "request_info", "note": "x"}), 409).await;
+    assert_eq!(res.json()["allowed"], json!(["start_review", "assign"]));
     // If-Match is optional (API.md lists no header here): a stale one is a 412 ...
     app.send(review_req(&id, &clinician, "\"1\"", json!({"action": "start_review"})))
         .await
