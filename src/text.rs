@@ -33,6 +33,27 @@ pub fn tokens(s: &str) -> Vec<String> {
     words
 }
 
+/// What a name search (`q`) asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameSearch {
+    /// No search: every name.
+    All,
+    /// Names with, for every word, a word starting with it.
+    Words(Vec<String>),
+    /// A search of only punctuation or spaces names no word, so no name matches it.
+    Nothing,
+}
+
+impl NameSearch {
+    pub fn parse(q: Option<&str>) -> Self {
+        match q.map(tokens) {
+            None => NameSearch::All,
+            Some(words) if words.is_empty() => NameSearch::Nothing,
+            Some(words) => NameSearch::Words(words),
+        }
+    }
+}
+
 /// The smallest string greater than every string starting with `prefix`, for index range scans
 /// (`token >= prefix AND token < upper`).
 pub fn prefix_upper_bound(prefix: &str) -> Option<String> {
@@ -66,6 +87,18 @@ mod tests {
         assert_eq!(fold("  ÅSA  o'Brien "), "asa o brien");
         assert_eq!(fold("Ñuñez"), "nunez");
         assert_eq!(tokens("José José García"), vec!["garcia", "jose"]);
+    }
+
+    #[test]
+    fn a_search_without_words_matches_nothing() {
+        assert_eq!(NameSearch::parse(None), NameSearch::All);
+        for q in ["%", "_", "-", "\\", " - ", "%_"] {
+            assert_eq!(NameSearch::parse(Some(q)), NameSearch::Nothing, "{q:?}");
+        }
+        assert_eq!(
+            NameSearch::parse(Some("José gar-")),
+            NameSearch::Words(vec!["gar".into(), "jose".into()])
+        );
     }
 
     #[test]

@@ -65,13 +65,7 @@ pub fn access_log(
     }
     let limit = q.limit();
     let Some(patient_id) = caller.actor.patient_id else {
-        return Ok(Audited::new(
-            Page {
-                items: Vec::new(),
-                next_cursor: None,
-            },
-            Vec::new(),
-        ));
+        return Ok(Audited::new(Page::empty(), Vec::new()));
     };
     let query_key = format!("access-log|{patient_id}");
     let after: Option<String> = codec.after(&query_key, q)?;

@@ -63,6 +63,16 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+impl<T> Page<T> {
+    /// A page with nothing on it, and no next page.
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+}
+
 /// Signs and verifies cursors.
 #[derive(Clone)]
 pub struct CursorCodec {

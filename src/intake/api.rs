@@ -230,6 +230,7 @@ crate::paged_query! {
         /// Submitted before this instant (RFC 3339).
         pub submitted_to: Option<DateTime<Utc>>,
         /// Patient name: every word must start a word of the name; case and accents are ignored.
+        /// A `q` without a letter or digit matches no name.
         #[validate(length(max = 100), custom(function = "crate::validation::single_line"))]
         #[param(example = "jose")]
         pub q: Option<String>,

@@ -281,7 +281,7 @@ crate::paged_query! {
     #[into_params(parameter_in = Query)]
     pub struct PatientListQuery {
         /// Name search: every word must start a word of the patient's name; case and accents are
-        /// ignored ("jose gar" finds "José García").
+        /// ignored ("jose gar" finds "José García"). A `q` without a letter or digit matches no name.
         #[validate(length(max = 100), custom(function = "crate::validation::single_line"))]
         #[param(example = "jose gar")]
         pub q: Option<String>,

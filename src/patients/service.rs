@@ -15,7 +15,7 @@ use crate::http::extract::validation_issues;
 use crate::http::pagination::{self, CursorCodec, Page, Paged};
 use crate::ids::{Json, PatientId, UserId};
 use crate::state::{Audited, Caller};
-use crate::text;
+use crate::text::{self, NameSearch};
 
 fn to_row(
     id: PatientId,
@@ -165,7 +165,11 @@ pub fn list(
     codec: &CursorCodec,
 ) -> Result<Audited<Page<PatientResponse>>, ApiError> {
     caller.actor.require_staff()?;
-    let words = q.q.as_deref().map(text::tokens).unwrap_or_default();
+    let words = match NameSearch::parse(q.q.as_deref()) {
+        NameSearch::All => Vec::new(),
+        NameSearch::Words(words) => words,
+        NameSearch::Nothing => return Ok(Audited::new(Page::empty(), Vec::new())),
+    };
     let query_key = format!("patients|q={}", words.join(" "));
     let after: Option<(String, PatientId)> = codec.after(&query_key, q)?;
     let limit = q.limit();

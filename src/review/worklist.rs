@@ -12,16 +12,10 @@ use crate::intake::api::{IntakeListQuery, IntakeSort, IntakeSummary};
 use crate::intake::read;
 use crate::intake::status::IntakeStatus;
 use crate::state::{Audited, Caller};
-use crate::text;
+use crate::text::NameSearch;
 
 fn empty() -> Audited<Page<IntakeSummary>> {
-    Audited::new(
-        Page {
-            items: Vec::new(),
-            next_cursor: None,
-        },
-        Vec::new(),
-    )
+    Audited::new(Page::empty(), Vec::new())
 }
 
 pub fn worklist(
@@ -60,7 +54,11 @@ pub fn worklist(
         .transpose()?;
     filter.submitted_from = q.submitted_from.map(|t| t.naive_utc());
     filter.submitted_to = q.submitted_to.map(|t| t.naive_utc());
-    filter.name_words = q.q.as_deref().map(text::tokens).unwrap_or_default();
+    filter.name_words = match NameSearch::parse(q.q.as_deref()) {
+        NameSearch::All => Vec::new(),
+        NameSearch::Words(words) => words,
+        NameSearch::Nothing => return Ok(empty()),
+    };
     filter.patient_id = q.patient_id.map(PatientId::from);
     if caller.actor.role == Role::Patient {
         // A patient's list is always scoped to their own profile, whatever else they ask.

@@ -241,6 +241,10 @@ async fn staff_search_by_name(backend: Backend) {
     assert!(names("zzz").await.is_empty());
     // SQL-looking input is just text.
     assert!(names("' OR 1=1--").await.is_empty());
+    // A query of only punctuation names no word: it matches nobody (not everybody).
+    for q in ["%", "_", "-", "\\", " - ", "%_"] {
+        assert!(names(q).await.is_empty(), "{q:?} matched someone");
+    }
 
     // Paging visits every profile exactly once, in order.
     let mut seen = Vec::new();

@@ -103,6 +103,10 @@ async fn worklist_filters(backend: Backend) {
     );
     assert_eq!(ids(&list("&q=M%C3%89NDEZ%20ros").await), vec![id_of("neuropathic")]);
     assert!(ids(&list("&q=jose").await).is_empty());
+    // A query of only punctuation names no word: it matches no intake (not every intake).
+    for q in ["%25", "_", "-", "%5C", "%20-%20"] {
+        assert!(ids(&list(&format!("&q={q}")).await).is_empty(), "q={q} matched");
+    }
     let patient = crps["patient_id"].as_str().unwrap();
     assert_eq!(ids(&list(&format!("&patient_id={patient}")).await), vec![id_of("crps")]);
     let past = "2000-01-01T00:00:00Z";
