@@ -1,17 +1,28 @@
 //! Patient-intake API for ketamine-infusion pain clinics.
 //!
 //! # Layout
-//! * `app` assembles the HTTP tree (used by `main`, the tests and the OpenAPI document);
-//!   `config` reads typed settings; `db` is the SQLite/PostgreSQL connection, pool and
-//!   migrations; `error` maps every failure to RFC 9457 problem+json; `extract` turns bad
-//!   input into field-named problems; `request_context` adds request ids, logs and security
-//!   headers; `openapi` holds the document's shared parts.
-//! * `access` authenticates the caller and runs service code with auditing (writes in their
-//!   transaction, reads through the group-committing audit sink).
-//! * Features own their routes, types, rules and queries: `system` (health, readiness,
-//!   metrics), `auth` (accounts, tokens, roles), `patients` (profiles), `audit` (the trail and
-//!   the patient's access log), `screening` (instruments, scoring, safety triage; pure), `intake` (the intake
-//!   document, drafts, submit), `review` (worklist, review steps, exam), `fhir` (R4 export).
+//! Dependencies point down; no module imports one above it (check with
+//! `grep -rn 'crate::' src`):
+//!
+//! * `app` assembles the HTTP tree and the OpenAPI document and mounts every feature's routes
+//!   (intake, review and FHIR side by side under `/api/v1/intakes`). Nothing imports it but
+//!   `main`, the tests and the spec.
+//! * Features own their routes, types, rules and queries: `auth` (accounts, tokens, roles),
+//!   `patients` (profiles), `audit` (the trail and the patient's access log), `instruments`
+//!   (the catalogue and score previews), `intake` (sections, draft, submit, read, rescore,
+//!   worklist index), `review` (worklist, review steps, exam), `fhir` (R4 export), `system`
+//!   (health, readiness, metrics). Handlers turn HTTP into service calls and domain values into
+//!   responses; services hold the rules and audit; `repo` modules hold the queries.
+//! * `state` is the running service (`AppState`) and authenticated access: it loads the caller
+//!   with the work, runs writes in a transaction, and commits reads' audit events before the
+//!   response leaves. `http` holds what every route shares: request context and middleware,
+//!   extractors that name bad fields, ETags, cursor pagination, idempotency, OpenAPI parts.
+//! * `screening` is the pure clinical core: one module per instrument (definition and scoring),
+//!   the catalogue, which instruments an intake needs, safety triage, MME. It imports nothing
+//!   above `validation` and `text`.
+//! * At the bottom: `db` (connections, pool, migrations), `schema`, `ids` (typed ids, JSON and
+//!   enum columns), `error` (RFC 9457 problems), `validation` (field issues and rules),
+//!   `config`, `clock`, `text`, `telemetry`.
 //!
 //! Data flows one way: handler (extract, convert) → service (transaction, rules, audit) →
 //! repository (diesel) → database.

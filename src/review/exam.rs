@@ -1,5 +1,5 @@
 //! The clinician's examination: CRPS signs and "another diagnosis explains it", and the DN4
-//! exam items. Recording them re-scores the intake with the same [`rescore`] a submit uses:
+//! exam items. Recording them re-scores the intake with the same [`rescore()`] a submit uses:
 //! CRPS moves from `pending_clinician_exam` to `met`/`not_met`.
 
 use super::api::ExamRequest;
