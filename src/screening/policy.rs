@@ -118,22 +118,8 @@ fn prefix(code: &str) -> String {
 /// A draft's answers: every answer present must be valid for an enabled instrument; missing
 /// items are fine (the submit asks for them).
 pub fn check_draft(answers: &Answers, cfg: &ScreeningConfig) -> Vec<FieldIssue> {
-    let mut issues = Vec::new();
-    for (code, given) in answers {
-        let prefix = prefix(code);
-        let instrument = match allowed(code, &prefix, cfg) {
-            Ok(c) => c,
-            Err(issue) => {
-                issues.push(issue);
-                continue;
-            }
-        };
-        issues.extend(clinician_only(instrument, given, &prefix));
-        if let Err(found) = scoring::score(instrument, given, &prefix, &cfg.cutoffs) {
-            issues.extend(found.into_iter().filter(|i| i.code != "required"));
-        }
-    }
-    issues
+    let (_, issues) = score_all(answers, None, cfg);
+    issues.into_iter().filter(|i| i.code != "required").collect()
 }
 
 /// The required instruments not answered, each named with what to do.
