@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -73,7 +74,7 @@ pub struct Settings {
     /// The instruments offered (`INSTRUMENTS_ENABLED`; `dn4` and `cssrs_screen` are restricted
     /// until the clinic holds a licence), the scoring cut-offs and the blood-pressure threshold
     /// (recorded on every result).
-    pub screening: ScreeningConfig,
+    pub screening: Arc<ScreeningConfig>,
     pub rust_log: String,
     pub log_format: LogFormat,
     pub shutdown_timeout: Duration,
@@ -316,7 +317,7 @@ impl Settings {
             db_pool_size,
             db_timeout: Duration::from_millis(db_timeout_ms),
             max_body_bytes,
-            screening: ScreeningConfig { enabled, cutoffs },
+            screening: Arc::new(ScreeningConfig { enabled, cutoffs }),
             rust_log,
             log_format,
             shutdown_timeout: Duration::from_secs(shutdown_secs),

@@ -1,8 +1,8 @@
 //! Patient-intake API for ketamine-infusion pain clinics.
 //!
 //! # Layout
-//! Dependencies point down; no module imports one above it (check with
-//! `grep -rn 'crate::' src`):
+//! Dependencies point down: `app` → features → `state`/`http` → `auth`/`audit` → storage and
+//! plain types; no import circle spans more than one module (read `grep -rn 'crate::' src`).
 //!
 //! * `app` assembles the HTTP tree and the OpenAPI document and mounts every feature's routes
 //!   (intake, review and FHIR side by side under `/api/v1/intakes`). Nothing imports it but
@@ -21,8 +21,9 @@
 //!   the catalogue, which instruments an intake needs, safety triage, MME. It imports nothing
 //!   above `validation` and `text`.
 //! * At the bottom: `db` (connections, pool, migrations), `schema`, `ids` (typed ids, JSON and
-//!   enum columns), `error` (RFC 9457 problems), `validation` (field issues and rules),
-//!   `config`, `clock`, `text`, `telemetry`.
+//!   enum columns), `error` (RFC 9457 problems; it reads the request id from the leaf
+//!   `http::context`), `validation` (field issues and rules), `config` (settings, typed with
+//!   `screening`'s codes and cut-offs), `clock`, `text`, `telemetry`.
 //!
 //! Data flows one way: handler (extract, convert) → service (transaction, rules, audit) →
 //! repository (diesel) → database.

@@ -6,7 +6,8 @@
 //! the same blocking call as the work itself, so a disabled account or a changed role is refused
 //! before any data is touched, at the cost of no extra round trip. (A request that is malformed
 //! anyway may get its 4xx before that check; it reaches no data either way.) Writes audit inside
-//! their own transaction; reads go through the group-committing sink before the data is returned.
+//! their own transaction; reads go through the group-committing sink before the data is returned;
+//! refused attempts ([`Caller::deny`]) go through the sink too, whatever became of the work.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -28,7 +29,6 @@ use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::http::pagination::{CursorCodec, Page};
-use crate::screening::policy::ScreeningConfig;
 
 /// Shared state of one running service (one instance, shared by every worker).
 pub struct AppState {
@@ -40,8 +40,6 @@ pub struct AppState {
     pub cursors: CursorCodec,
     /// Bounds concurrent Argon2 work (19 MiB each) so a burst of sign-ins cannot exhaust memory.
     pub hashing: Semaphore,
-    /// The instruments offered and the cut-offs, shared with the blocking work that scores.
-    pub screening: Arc<ScreeningConfig>,
 }
 
 impl AppState {
@@ -55,7 +53,6 @@ impl AppState {
         let cursors = CursorCodec::new(settings.jwt_secret_bytes());
         let audit = AuditSink::start(pool.clone())?;
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
-        let screening = Arc::new(settings.screening.clone());
         Ok(Self {
             settings: Arc::new(settings),
             pool,
@@ -64,7 +61,6 @@ impl AppState {
             audit,
             cursors,
             hashing: Semaphore::new(permits),
-            screening,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! What an audit event says: who (the actor and where the request came from), did what, to
-//! whose data, with what outcome. Written inside the caller's transaction by [`record`].
+//! whose data, with what outcome. A change writes its events inside its own transaction with
+//! [`record`]; reads and refused attempts hand theirs to the sink.
 
 use diesel::QueryResult;
 use uuid::Uuid;

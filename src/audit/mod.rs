@@ -1,9 +1,11 @@
 //! Append-only audit trail of every read and write of patient data, failed logins included.
 //!
-//! Writes record their event inside the caller's transaction ([`event::record`]), so no change is ever
-//! unaudited. Reads follow *audit before disclosure*: the handler hands its events to the
+//! Writes record their event inside the caller's transaction ([`event::record`]), so no change
+//! is ever unaudited. Reads follow *audit before disclosure*: the handler hands its events to the
 //! [`sink::AuditSink`], which commits the events of concurrent reads together (group commit)
-//! and only then lets the responses go. Nothing here updates or deletes an event.
+//! and only then lets the responses go. Refused attempts go through the sink as well, after the
+//! work, so that a refused change's rollback does not take its event with it. Nothing here
+//! updates or deletes an event.
 
 pub mod api;
 pub mod event;

@@ -21,8 +21,8 @@ use intake_api::ids::{IntakeId, Json, PatientId, SubmissionId, UserId};
 use intake_api::intake::repo::{IntakeRow, SubmissionRow};
 use intake_api::intake::sections::{Consent, ConsentEvidence, ConsentInput, Sections};
 use intake_api::intake::status::IntakeStatus;
-use intake_api::intake::submit;
 use intake_api::intake::worklist_index::WorklistIndex;
+use intake_api::intake::{rescore, submit};
 use intake_api::on_backend;
 use intake_api::patients::api::{Language, SexAtBirth};
 use intake_api::patients::repo::PatientRow;
@@ -199,10 +199,10 @@ fn prepare(path: &std::path::Path, cfg: &ScreeningConfig) -> anyhow::Result<Prep
         input: consent,
     });
     let results = submit::check(&sections, None, cfg).map_err(|e| anyhow::anyhow!("{}: {e:?}", path.display()))?;
-    let index = WorklistIndex::of(&sections, &results.scores, &results.assessment);
     let mut row = blank_row()?;
-    index.apply(&mut row);
     let err = |e| anyhow::anyhow!("{e:?}");
+    // The same columns a submit writes: scores, assessment and the worklist's index.
+    let index = rescore::apply(&mut row, &sections, &results).map_err(err)?;
     Ok(Prepared {
         stored_sections: sections.to_json().map_err(err)?,
         scores: Json::new(&results.scores).map_err(err)?,

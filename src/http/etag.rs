@@ -38,13 +38,6 @@ impl IfMatch {
             _ => Ok(()),
         }
     }
-
-    pub fn version(self, current: i64) -> i64 {
-        match self {
-            IfMatch::Any => current,
-            IfMatch::Version(v) => v,
-        }
-    }
 }
 
 /// Reads `If-Match`: `"3"`, `W/"3"` or `*`. Absent is `None`; anything else is a 400.

@@ -13,7 +13,6 @@ use utoipa::ToSchema;
 use crate::error::ApiError;
 
 pub const DEFAULT_LIMIT: i64 = 20;
-pub const MAX_LIMIT: i64 = 100;
 
 /// The paging pair every list's query takes.
 pub trait Paged {

@@ -17,7 +17,7 @@ use crate::state::Authenticated;
 #[utoipa::path(tag = "instruments", responses((status = 200, description = "Enabled instruments", body = Vec<InstrumentSummary>)))]
 #[get("")]
 pub async fn list_instruments(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(service::list(&state.screening))
+    HttpResponse::Ok().json(service::list(&state.settings.screening))
 }
 
 /// One instrument: items, answer options and scoring rules, in English or Spanish.
@@ -39,11 +39,11 @@ pub async fn get_instrument(
     code: web::Path<String>,
     ValidatedQuery(q): ValidatedQuery<LangQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let inst = service::enabled(&state.screening, &code)?;
+    let inst = service::enabled(&state.settings.screening, &code)?;
     Ok(HttpResponse::Ok().json(service::detail(
         inst,
         q.lang.unwrap_or_default(),
-        &state.screening.cutoffs,
+        &state.settings.screening.cutoffs,
     )))
 }
 
@@ -70,6 +70,10 @@ pub async fn score_instrument(
 ) -> Result<HttpResponse, ApiError> {
     // Any signed-in (and not disabled) user may preview; nothing is stored or disclosed.
     state.query(auth, |_, _| Ok(())).await?;
-    let inst = service::enabled(&state.screening, &code)?;
-    Ok(HttpResponse::Ok().json(service::preview(inst, &body.answers, &state.screening.cutoffs)?))
+    let inst = service::enabled(&state.settings.screening, &code)?;
+    Ok(HttpResponse::Ok().json(service::preview(
+        inst,
+        &body.answers,
+        &state.settings.screening.cutoffs,
+    )?))
 }

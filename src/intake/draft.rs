@@ -95,8 +95,9 @@ fn demographics_from_profile(p: &PatientFields) -> Demographics {
     }
 }
 
-/// Whose intake this is: a patient's own; staff name the patient (phone intake).
-fn patient_of(caller: &Caller, asked: Option<PatientId>) -> Result<PatientId, ApiError> {
+/// Whose intake a new one is: a patient's own; staff name the patient (phone intake). Checked
+/// before anything else of the request (an `Idempotency-Key` included).
+pub fn patient_of(caller: &Caller, asked: Option<PatientId>) -> Result<PatientId, ApiError> {
     match (caller.actor.role, asked, caller.actor.patient_id) {
         (Role::Patient, Some(asked), Some(own)) if asked != own => Err(ApiError::NotFound("patient")),
         (Role::Patient, _, Some(own)) => Ok(own),
@@ -112,15 +113,15 @@ fn patient_of(caller: &Caller, asked: Option<PatientId>) -> Result<PatientId, Ap
     }
 }
 
-/// A new draft, pre-filled: demographics from the patient's profile, medical history from the
-/// patient's last submitted intake.
+/// A new draft for `patient_id` (from [`patient_of`]), pre-filled: demographics from the
+/// patient's profile, medical history from the patient's last submitted intake.
 pub fn create(
     conn: &mut DbConn,
     caller: &Caller,
+    patient_id: PatientId,
     req: CreateIntakeRequest,
     cfg: &ScreeningConfig,
 ) -> Result<IntakeResponse, ApiError> {
-    let patient_id = patient_of(caller, req.patient_id.map(PatientId::from))?;
     let profile = patients_repo::find(conn, patient_id)?.ok_or(ApiError::NotFound("patient"))?;
     let mut sections = Sections {
         demographics: Some(demographics_from_profile(&patients::fields_of(&profile)?)),

@@ -11,7 +11,7 @@ use crate::error::{ApiError, Problem};
 use crate::http::etag::{self, with_etag};
 use crate::http::extract::ValidatedJson;
 use crate::http::idempotency::{self, Reply};
-use crate::ids::IntakeId;
+use crate::ids::{IntakeId, PatientId};
 use crate::state::{AppState, Authenticated};
 
 /// Start an intake (draft).
@@ -40,15 +40,16 @@ pub async fn create_intake(
 ) -> Result<HttpResponse, ApiError> {
     let key = idempotency::from_request(&req, &serde_json::to_string(&body).map_err(ApiError::internal)?)?;
     let reply = idempotency::retry_race(|| {
-        let (body, key, cfg) = (body.clone(), key.clone(), state.screening.clone());
+        let (body, key, cfg) = (body.clone(), key.clone(), state.settings.screening.clone());
         state.write(auth.clone(), move |conn, caller| {
+            let patient_id = draft::patient_of(caller, body.patient_id.map(PatientId::from))?;
             idempotency::once(
                 conn,
                 caller.actor.user_id,
                 key.as_ref(),
                 |_| Ok(()),
                 |conn| {
-                    let intake = draft::create(conn, caller, body, &cfg)?;
+                    let intake = draft::create(conn, caller, patient_id, body, &cfg)?;
                     Ok(Reply::json(StatusCode::CREATED, &intake)?
                         .location(format!("/api/v1/intakes/{}", intake.id))
                         .version(intake.version))
@@ -73,7 +74,7 @@ pub async fn get_intake(
     auth: Authenticated,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, cfg) = (IntakeId::from(id.into_inner()), state.screening.clone());
+    let (id, cfg) = (IntakeId::from(id.into_inner()), state.settings.screening.clone());
     let intake = state
         .read(auth, move |conn, caller| read::get(conn, caller, id, &cfg))
         .await?;
@@ -110,7 +111,7 @@ pub async fn update_intake(
     let (id, if_match, cfg) = (
         IntakeId::from(id.into_inner()),
         etag::require_if_match(&req)?,
-        state.screening.clone(),
+        state.settings.screening.clone(),
     );
     let intake = state
         .write(auth, move |conn, caller| {
@@ -185,7 +186,11 @@ pub async fn submit_intake(
     let (id, if_match) = (IntakeId::from(id.into_inner()), etag::if_match(&req)?);
     let key = idempotency::from_request(&req, "")?;
     let reply = idempotency::retry_race(|| {
-        let (key, cfg, cfg2) = (key.clone(), state.screening.clone(), state.screening.clone());
+        let (key, cfg, cfg2) = (
+            key.clone(),
+            state.settings.screening.clone(),
+            state.settings.screening.clone(),
+        );
         state.write_prepared(
             auth.clone(),
             move |conn, caller| submit::prepare(conn, caller, id, &cfg),

@@ -1,6 +1,7 @@
 //! Reading intakes: one intake as its owner and clinicians see it, its submissions, and the
-//! summary a list shows. Stored documents are passed through as stored (they are stored
-//! exactly as they are returned), so a read builds no value tree for them.
+//! summary a list shows. An intake's documents (sections, scores, flags) are passed through as
+//! stored (they are stored exactly as they are returned); a submission's scores and assessment
+//! are parsed to split them into the response's fields.
 
 use serde_json::value::RawValue;
 

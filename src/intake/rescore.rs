@@ -24,9 +24,7 @@ pub struct Results {
 /// for an instrument no longer answered are ignored), then applies the safety checklist.
 /// Invalid answers are every issue found.
 pub fn rescore(sections: &Sections, exam: Option<&Exam>, cfg: &ScreeningConfig) -> Result<Results, Vec<FieldIssue>> {
-    let no_answers = Answers::new();
-    let answers = sections.screenings.as_ref().unwrap_or(&no_answers);
-    let (scores, issues) = policy::score_all(answers, exam, cfg);
+    let (scores, issues) = score(sections, exam, cfg);
     if !issues.is_empty() {
         return Err(issues);
     }
@@ -38,13 +36,27 @@ pub fn rescore(sections: &Sections, exam: Option<&Exam>, cfg: &ScreeningConfig) 
     Ok(Results { scores, assessment })
 }
 
-/// Makes `results` the intake's current ones: stored on the row (written by the caller with its
-/// version check) and indexed for the worklist (child rows written here).
-pub fn store(conn: &mut DbConn, row: &mut IntakeRow, sections: &Sections, results: &Results) -> Result<(), ApiError> {
+/// Every answered instrument scored, and every issue found (without the safety checklist).
+pub(super) fn score(sections: &Sections, exam: Option<&Exam>, cfg: &ScreeningConfig) -> (Scores, Vec<FieldIssue>) {
+    let no_answers = Answers::new();
+    let answers = sections.screenings.as_ref().unwrap_or(&no_answers);
+    policy::score_all(answers, exam, cfg)
+}
+
+/// Makes `results` the intake's current ones on the row: the scores, the assessment and the
+/// worklist's columns. Returns the index, whose child rows the caller writes.
+pub fn apply(row: &mut IntakeRow, sections: &Sections, results: &Results) -> Result<WorklistIndex, ApiError> {
     let index = WorklistIndex::of(sections, &results.scores, &results.assessment);
     index.apply(row);
     row.scores = Some(Json::new(&results.scores)?);
     row.assessment = Some(Json::new(&results.assessment)?);
+    Ok(index)
+}
+
+/// [`apply`], and the worklist's child rows written (the row itself is written by the caller,
+/// with its version check).
+pub fn store(conn: &mut DbConn, row: &mut IntakeRow, sections: &Sections, results: &Results) -> Result<(), ApiError> {
+    let index = apply(row, sections, results)?;
     repo::replace_index_rows(conn, row.id, &index.pain_types, &index.flags)?;
     Ok(())
 }

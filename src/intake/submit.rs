@@ -20,27 +20,40 @@ use crate::screening::policy::{self, Exam, ScreeningConfig};
 use crate::state::Caller;
 use crate::validation::FieldIssue;
 
-/// What a submit needs and what it computes: every missing field, missing instrument and invalid
-/// answer at once (by JSON path, sorted), or the results. `exam` holds clinician findings.
-pub fn check(sections: &Sections, exam: Option<&Exam>, cfg: &ScreeningConfig) -> Result<Results, Vec<FieldIssue>> {
+/// Missing fields and missing instruments (the answers themselves are checked by scoring).
+fn incomplete(sections: &Sections, cfg: &ScreeningConfig) -> Vec<FieldIssue> {
     let mut issues = completeness::missing(sections, consent::CURRENT_VERSION);
     if let Some(answers) = &sections.screenings {
         issues.extend(policy::missing(answers, &sections.pain_types(), cfg));
     }
-    let results = rescore::rescore(sections, exam, cfg);
-    match results {
+    issues
+}
+
+/// Issues as a client reads them: by JSON path, each once.
+fn sorted(mut issues: Vec<FieldIssue>) -> Vec<FieldIssue> {
+    issues.sort_by(|a, b| a.field.cmp(&b.field).then_with(|| a.code.cmp(&b.code)));
+    issues.dedup_by(|a, b| a.field == b.field && a.code == b.code);
+    issues
+}
+
+/// What a submit needs and what it computes: every missing field, missing instrument and invalid
+/// answer at once (by JSON path, sorted), or the results. `exam` holds clinician findings.
+pub fn check(sections: &Sections, exam: Option<&Exam>, cfg: &ScreeningConfig) -> Result<Results, Vec<FieldIssue>> {
+    let mut issues = incomplete(sections, cfg);
+    match rescore::rescore(sections, exam, cfg) {
         Ok(results) if issues.is_empty() => return Ok(results),
         Ok(_) => {}
         Err(found) => issues.extend(found),
     }
-    issues.sort_by(|a, b| a.field.cmp(&b.field).then_with(|| a.code.cmp(&b.code)));
-    issues.dedup_by(|a, b| a.field == b.field && a.code == b.code);
-    Err(issues)
+    Err(sorted(issues))
 }
 
-/// What a submit would still ask for (empty when the document is complete and valid).
+/// What a submit would still ask for (empty when the document is complete and valid): the
+/// issues of [`check`], without computing the results.
 pub fn missing(sections: &Sections, cfg: &ScreeningConfig) -> Vec<FieldIssue> {
-    check(sections, None, cfg).err().unwrap_or_default()
+    let mut issues = incomplete(sections, cfg);
+    issues.extend(rescore::score(sections, None, cfg).1);
+    sorted(issues)
 }
 
 /// A submit's document and results, computed before the write transaction (an error is

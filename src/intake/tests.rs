@@ -214,6 +214,31 @@ fn triage_keeps_the_paths_behind_each_fact() {
 }
 
 #[test]
+fn results_applied_to_a_row_are_what_a_submit_stores() {
+    let sections = sections_of(&fixture("crps"));
+    let results = check(&sections, None, &cfg()).unwrap();
+    let mut row = super::repo::IntakeRow::draft(
+        crate::ids::IntakeId::new(),
+        crate::ids::PatientId::new(),
+        crate::ids::UserId::new(),
+        false,
+        sections.to_json().unwrap(),
+        crate::clock::now(),
+    );
+    let index = super::rescore::apply(&mut row, &sections, &results).unwrap();
+    assert_eq!(row.scores.as_ref().unwrap().get().unwrap(), results.scores);
+    assert_eq!(row.assessment.as_ref().unwrap().get().unwrap(), results.assessment);
+    assert_eq!(row.top_severity, Some(index.top_severity));
+    assert_eq!(row.pain_types.as_deref(), Some("crps"));
+    assert_eq!(row.eligibility.as_deref(), Some("urgent_review_required"));
+    assert_eq!(row.phq9_total, Some(16));
+    assert_eq!(
+        row.flag_codes.as_deref().map(|c| c.split(',').count()),
+        Some(results.assessment.flags.len())
+    );
+}
+
+#[test]
 fn the_worklist_index_summarises_the_results() {
     let sections = sections_of(&fixture("crps"));
     let Results { scores, assessment } = check(&sections, None, &cfg()).unwrap();

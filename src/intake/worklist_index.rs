@@ -27,16 +27,9 @@ pub struct WorklistIndex {
     pub crps_result: Option<String>,
 }
 
-fn wire_name<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 impl WorklistIndex {
     pub fn of(sections: &Sections, scores: &Scores, assessment: &Assessment) -> Self {
-        let mut pain_types: Vec<String> = sections.pain_types().iter().map(wire_name).collect();
+        let mut pain_types: Vec<String> = sections.pain_types().iter().map(|t| t.as_str().to_owned()).collect();
         pain_types.sort();
         let mut flags: Vec<(String, i32)> = assessment
             .flags
@@ -55,7 +48,7 @@ impl WorklistIndex {
         let result = |code: InstrumentCode| scores.get(&code).and_then(|s| s.result.clone());
         Self {
             top_severity: flags.iter().map(|f| f.1).max().unwrap_or(0),
-            eligibility: wire_name(&assessment.eligibility.status),
+            eligibility: assessment.eligibility.status.as_str().to_owned(),
             pain_types,
             flag_codes: assessment.flags.iter().map(|f| f.code.clone()).collect(),
             flags,

@@ -57,6 +57,15 @@ pub fn find_for_update(conn: &mut DbConn, id: PatientId) -> QueryResult<Option<P
     find(conn, id)
 }
 
+/// The stored version of a profile (to report in a 412).
+pub fn current_version(conn: &mut DbConn, id: PatientId) -> QueryResult<Option<i64>> {
+    patients::table
+        .find(id)
+        .select(patients::version)
+        .first(conn)
+        .optional()
+}
+
 /// Writes `row` only if the stored version is still `expected`; returns whether it did.
 pub fn update_if_version(conn: &mut DbConn, row: &PatientRow, expected: i64) -> QueryResult<bool> {
     let n = diesel::update(

@@ -146,7 +146,7 @@ pub fn update(
     let mut row = to_row(id, current.user_id, current.created_by, &merged, current.version + 1)?;
     row.created_at = current.created_at;
     if !repo::update_if_version(conn, &row, current.version)? {
-        let now = repo::find(conn, row.id)?.map_or(current.version, |r| r.version);
+        let now = repo::current_version(conn, row.id)?.unwrap_or(current.version);
         return Err(ApiError::PreconditionFailed { current_version: now });
     }
     audit::record(

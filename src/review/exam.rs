@@ -1,6 +1,8 @@
 //! The clinician's examination: CRPS signs and "another diagnosis explains it", and the DN4
 //! exam items. Recording them re-scores the intake with the same [`rescore()`] a submit uses:
-//! CRPS moves from `pending_clinician_exam` to `met`/`not_met`.
+//! CRPS moves from `pending_clinician_exam` to `met`/`not_met`. Every answered instrument is
+//! scored again with the clinic's current cut-offs (each result records the cut-offs it used);
+//! the submission snapshots keep what was computed at submit.
 
 use super::api::ExamRequest;
 use super::steps::{self, Step};
@@ -83,7 +85,13 @@ pub fn record(
             "send crps_budapest and/or dn4 findings",
         ));
     }
-    let results = rescore(&sections, Some(&findings), cfg).map_err(ApiError::Validation)?;
+    // The answers were accepted at submit: an instrument the clinic has switched off since is
+    // still scored, so an exam never fails on an unrelated instrument.
+    let stored = ScreeningConfig {
+        enabled: InstrumentCode::ALL.to_vec(),
+        cutoffs: cfg.cutoffs,
+    };
+    let results = rescore(&sections, Some(&findings), &stored).map_err(ApiError::Validation)?;
     row.exam = Some(Json::new(&findings)?);
     rescore::store(conn, &mut row, &sections, &results)?;
     let summary = findings.keys().cloned().collect::<Vec<_>>().join(", ");

@@ -136,7 +136,7 @@ pub async fn record_exam(
     ValidatedJson(body): ValidatedJson<ExamRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, if_match) = (IntakeId::from(id.into_inner()), etag::if_match(&req)?);
-    let cfg = state.screening.clone();
+    let cfg = state.settings.screening.clone();
     let intake = state
         .write(auth, move |conn, caller| {
             exam::record(conn, caller, id, if_match, body, &cfg)

@@ -10,12 +10,13 @@ use crate::intake::repo::SummaryRow;
 use crate::intake::status::IntakeStatus;
 use crate::patients::repo::word_range;
 use crate::schema::{intake_flags, intake_pain_types, intake_reviews, intakes, patient_name_tokens, patients, users};
+use crate::screening::model::PainType;
 
 /// Worklist filters, already validated.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub statuses: Vec<IntakeStatus>,
-    pub pain_type: Option<String>,
+    pub pain_type: Option<PainType>,
     pub flag: Option<String>,
     /// Highest flag severity at least this (1 info, 2 warning, 3 urgent).
     pub min_severity: Option<i32>,
@@ -25,6 +26,27 @@ pub struct Filter {
     pub submitted_to: Option<NaiveDateTime>,
     /// Folded name words, each a prefix of a word of the patient's name.
     pub name_words: Vec<String>,
+}
+
+impl Filter {
+    /// The filter as text, for the fingerprint a cursor carries: every value by its wire form,
+    /// so that a cursor survives refactoring of these types.
+    pub fn key(&self) -> String {
+        let list = |items: Vec<String>| items.join(",");
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        [
+            list(self.statuses.iter().map(|s| s.as_str().to_owned()).collect()),
+            opt(self.pain_type.map(|t| t.as_str().to_owned())),
+            opt(self.flag.clone()),
+            opt(self.min_severity.map(|s| s.to_string())),
+            opt(self.patient_id.map(|p| p.to_string())),
+            opt(self.assigned_to.map(|a| a.to_string())),
+            opt(self.submitted_from.map(|t| t.and_utc().to_rfc3339())),
+            opt(self.submitted_to.map(|t| t.and_utc().to_rfc3339())),
+            list(self.name_words.clone()),
+        ]
+        .join("|")
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +109,8 @@ pub fn worklist(
     if !f.statuses.is_empty() {
         q = q.filter(intakes::status.eq_any(f.statuses.clone()));
     }
-    if let Some(t) = &f.pain_type {
-        q = q.filter(with_pain_type(t.clone()));
+    if let Some(t) = f.pain_type {
+        q = q.filter(with_pain_type(t.as_str().to_owned()));
     }
     if let Some(code) = &f.flag {
         q = q.filter(with_flag(code.clone()));

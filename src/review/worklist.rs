@@ -39,12 +39,7 @@ pub fn worklist(
             filter.statuses.push(parsed);
         }
     }
-    filter.pain_type = q.pain_type.map(|t| {
-        serde_json::to_value(t)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    });
+    filter.pain_type = q.pain_type;
     filter.flag = q.flag.clone();
     filter.min_severity = q.severity.map(|s| s.rank());
     filter.assigned_to = q
@@ -86,7 +81,7 @@ pub fn worklist(
             descending: true,
         },
     };
-    let query_key = format!("intakes|{filter:?}|{sort_param:?}");
+    let query_key = format!("intakes|{}|{sort_param:?}", filter.key());
     let after: Option<(chrono::NaiveDateTime, IntakeId)> = codec.after(&query_key, q)?;
     let limit = q.limit();
     let rows = repo::worklist(conn, &filter, sort, after, limit)?;

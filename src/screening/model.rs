@@ -188,6 +188,42 @@ pub enum PainType {
     Other,
 }
 
+impl PainType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PainType::Fibromyalgia => "fibromyalgia",
+            PainType::Crps => "crps",
+            PainType::Neuropathic => "neuropathic",
+            PainType::Postoperative => "postoperative",
+            PainType::Other => "other",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_are_the_wire_names() {
+        for t in [
+            PainType::Fibromyalgia,
+            PainType::Crps,
+            PainType::Neuropathic,
+            PainType::Postoperative,
+            PainType::Other,
+        ] {
+            assert_eq!(serde_json::to_value(t).unwrap(), serde_json::json!(t.as_str()));
+        }
+        for s in [Severity::Info, Severity::Warning, Severity::Urgent] {
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+            assert_eq!(Severity::from_rank(s.rank()), Some(s));
+        }
+        assert!(Severity::Info.rank() < Severity::Warning.rank() && Severity::Warning.rank() < Severity::Urgent.rank());
+        assert_eq!(Severity::from_rank(0), None);
+    }
+}
+
 /// Configurable cut-offs (CLINICAL.md names the defaults and the alternatives).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cutoffs {

@@ -198,6 +198,16 @@ pub enum EligibilityStatus {
     UrgentReviewRequired,
 }
 
+impl EligibilityStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EligibilityStatus::NoConcernsFound => "no_concerns_found",
+            EligibilityStatus::ClinicianReviewRequired => "clinician_review_required",
+            EligibilityStatus::UrgentReviewRequired => "urgent_review_required",
+        }
+    }
+}
+
 /// Decision support: never a decision. The server does not decline anyone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"status": "urgent_review_required", "flag_codes": ["suicidal_ideation", "bp_above_threshold"],

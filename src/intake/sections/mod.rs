@@ -87,13 +87,3 @@ impl Sections {
         types
     }
 }
-
-/// The section names, in document order.
-pub const SECTION_NAMES: [&str; 6] = [
-    "demographics",
-    "medical_history",
-    "pain",
-    "screenings",
-    "logistics",
-    "consent",
-];

@@ -4,6 +4,17 @@ use super::*;
 use crate::screening::instruments::InstrumentCode;
 use crate::screening::mme::Opioid;
 
+#[test]
+fn eligibility_statuses_are_stored_by_their_wire_names() {
+    for s in [
+        EligibilityStatus::NoConcernsFound,
+        EligibilityStatus::ClinicianReviewRequired,
+        EligibilityStatus::UrgentReviewRequired,
+    ] {
+        assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+    }
+}
+
 fn codes(a: &Assessment) -> Vec<(&str, Severity)> {
     a.flags.iter().map(|f| (f.code.as_str(), f.severity)).collect()
 }
