@@ -84,6 +84,10 @@ pub enum ApiError {
         detail: String,
         allowed: Option<Vec<String>>,
     },
+    /// 409: separation of duties: nobody reviews, approves or examines an intake whose patient
+    /// record is linked to their own account.
+    #[error("own record")]
+    OwnRecord,
     /// 412: `If-Match` names a version that is no longer current.
     #[error("precondition failed")]
     PreconditionFailed { current_version: i64 },
@@ -141,6 +145,7 @@ impl ApiError {
             ApiError::NotEnabled(_) => ("/problems/not-enabled", "Not enabled at this clinic"),
             ApiError::MethodNotAllowed(_) => ("/problems/method-not-allowed", "Method not allowed"),
             ApiError::Conflict { .. } => ("/problems/conflict", "Conflict"),
+            ApiError::OwnRecord => ("/problems/own-record", "Own record"),
             ApiError::PreconditionFailed { .. } => ("/problems/stale-version", "Precondition failed"),
             ApiError::PayloadTooLarge(_) => ("/problems/payload-too-large", "Payload too large"),
             ApiError::UnsupportedMediaType => ("/problems/unsupported-media-type", "Unsupported media type"),
@@ -164,6 +169,9 @@ impl ApiError {
             ApiError::NotFound(what) => format!("{what} not found"),
             ApiError::MethodNotAllowed(_) => "this path does not accept that method".into(),
             ApiError::Conflict { detail, .. } => detail.clone(),
+            ApiError::OwnRecord => {
+                "this intake belongs to your own patient record; another clinician reviews it".into()
+            }
             ApiError::PreconditionFailed { current_version } => {
                 format!("the resource has changed; current version is {current_version}")
             }
@@ -229,7 +237,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NotEnabled(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::OwnRecord => StatusCode::CONFLICT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

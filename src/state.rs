@@ -70,7 +70,7 @@ impl AppState {
 pub struct Caller {
     pub actor: Actor,
     pub meta: RequestMeta,
-    /// Refused attempts, committed whatever becomes of the work (see [`Caller::deny`]).
+    /// Refused or failed attempts, committed whatever becomes of the work (see [`Caller::deny`]).
     denied: RefCell<Vec<AuditEvent>>,
 }
 
@@ -93,7 +93,13 @@ impl Caller {
     /// Records a refused attempt. It is committed after the request's work whether the work
     /// succeeds or fails: a refused change rolls back, its audit event must not.
     pub fn deny(&self, event: AuditEvent) {
-        self.denied.borrow_mut().push(event.outcome(Outcome::Denied));
+        self.record_anyway(event.outcome(Outcome::Denied));
+    }
+
+    /// Records an event that is committed after the request's work whatever its outcome (a
+    /// refused or failed attempt, which the work's rollback must not take with it).
+    pub fn record_anyway(&self, event: AuditEvent) {
+        self.denied.borrow_mut().push(event);
     }
 
     fn take_denied(&self) -> Vec<AuditRow> {

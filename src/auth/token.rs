@@ -68,6 +68,8 @@ impl TokenService {
     pub fn new(settings: &JwtSettings, secret: &[u8]) -> anyhow::Result<Self> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = LEEWAY_SECS;
+        // A token that is not valid yet is refused like an expired one (RFC 7519 §4.1.5).
+        validation.validate_nbf = true;
         validation.set_issuer(&[&settings.issuer]);
         validation.set_audience(&[&settings.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "sub", "iss", "aud"]);
@@ -153,6 +155,7 @@ fn external_verifier(idp: &ExternalIdp) -> anyhow::Result<ExternalVerifier> {
     };
     let mut validation = Validation::new(alg);
     validation.leeway = LEEWAY_SECS;
+    validation.validate_nbf = true;
     validation.set_issuer(&[&idp.issuer]);
     validation.set_audience(&[&idp.audience]);
     validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
@@ -210,6 +213,31 @@ mod tests {
         let t = svc.issue(user, Role::Clinician).unwrap();
         assert_eq!(t.expires_in, 600);
         assert_eq!(svc.verify(&t.access_token).unwrap(), Identity::Local { user_id: user });
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_refused() {
+        let svc = TokenService::new(&settings(), SECRET).unwrap();
+        let user = UserId::new();
+        let now = chrono::Utc::now().timestamp();
+        let with_nbf = |nbf: i64| {
+            let mut claims = serde_json::to_value(claims(user)).unwrap();
+            claims["nbf"] = serde_json::json!(nbf);
+            encode(
+                &Header::new(Algorithm::HS256),
+                &claims,
+                &EncodingKey::from_secret(SECRET),
+            )
+            .unwrap()
+        };
+        assert!(matches!(
+            svc.verify(&with_nbf(now + 600)),
+            Err(ApiError::Unauthenticated)
+        ));
+        assert_eq!(
+            svc.verify(&with_nbf(now - 10)).unwrap(),
+            Identity::Local { user_id: user }
+        );
     }
 
     #[test]

@@ -145,6 +145,8 @@ pub fn collect_errors<T: DeserializeOwned>(value: &serde_json::Value, prefix: &s
     let mut issues: Vec<FieldIssue> = Vec::new();
     let mut unknown: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     let mut built = None;
+    // What the repairs below changed: errors there are their artefacts, not the client's.
+    let mut repaired: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     // Each round either succeeds or repairs one field; bounded for pathological input.
     for _ in 0..128 {
         let mut track = serde_path_to_error::Track::new();
@@ -168,14 +170,18 @@ pub fn collect_errors<T: DeserializeOwned>(value: &serde_json::Value, prefix: &s
                 let missing = msg.starts_with("missing field");
                 if !seen {
                     let issue = serde_issue(&path, &msg);
-                    if !issues.iter().any(|i| i.field == issue.field) {
+                    if !issues.iter().any(|i| i.field == issue.field) && !repaired.contains(&issue.field) {
                         issues.push(issue);
                     }
                 }
                 let segments: Vec<serde_path_to_error::Segment> = track_path.iter().cloned().collect();
-                if missing || !repair(&mut work, &segments) {
+                if missing {
                     break;
                 }
+                match repair(&mut work, &segments) {
+                    Some(depth) => repaired.insert(join(prefix, &segments_path(&segments[..depth]))),
+                    None => break,
+                };
             }
         }
     }
@@ -190,11 +196,10 @@ pub fn collect_errors<T: DeserializeOwned>(value: &serde_json::Value, prefix: &s
 
 /// Nulls the value at `segments`, or removes it from its object when it is already null.
 /// Returns false when nothing more can be done.
-fn repair(root: &mut serde_json::Value, segments: &[serde_path_to_error::Segment]) -> bool {
+/// Returns how many of `segments` lead to the node it changed, or `None` when it could not.
+fn repair(root: &mut serde_json::Value, segments: &[serde_path_to_error::Segment]) -> Option<usize> {
     use serde_path_to_error::Segment;
-    let Some((last, parents)) = segments.split_last() else {
-        return false;
-    };
+    let (last, parents) = segments.split_last()?;
     // An array element that cannot be fixed takes the whole array out (indices must not shift).
     if matches!(last, Segment::Seq { .. }) && value_at(root, segments).is_some_and(|v| v.is_null()) {
         return repair(root, parents);
@@ -202,18 +207,12 @@ fn repair(root: &mut serde_json::Value, segments: &[serde_path_to_error::Segment
     let mut node = root;
     for seg in parents {
         node = match (seg, node) {
-            (Segment::Map { key }, serde_json::Value::Object(m)) => match m.get_mut(key) {
-                Some(n) => n,
-                None => return false,
-            },
-            (Segment::Seq { index }, serde_json::Value::Array(a)) => match a.get_mut(*index) {
-                Some(n) => n,
-                None => return false,
-            },
-            _ => return false,
+            (Segment::Map { key }, serde_json::Value::Object(m)) => m.get_mut(key)?,
+            (Segment::Seq { index }, serde_json::Value::Array(a)) => a.get_mut(*index)?,
+            _ => return None,
         };
     }
-    match (last, node) {
+    let changed = match (last, node) {
         (Segment::Map { key }, serde_json::Value::Object(m)) => match m.get_mut(key) {
             Some(v) if !v.is_null() => {
                 *v = serde_json::Value::Null;
@@ -227,7 +226,27 @@ fn repair(root: &mut serde_json::Value, segments: &[serde_path_to_error::Segment
             true
         }
         _ => false,
+    };
+    changed.then_some(segments.len())
+}
+
+/// `a.b[2]`: the JSON path of `segments`.
+fn segments_path(segments: &[serde_path_to_error::Segment]) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in segments {
+        match seg {
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            _ => {}
+        }
     }
+    out
 }
 
 fn value_at<'v>(
@@ -296,7 +315,48 @@ fn serde_issue(path: &str, msg: &str) -> FieldIssue {
     } else {
         "invalid"
     };
-    FieldIssue::new(path, code, msg)
+    FieldIssue::new(path, code, client_message(msg))
+}
+
+/// serde's message in the client's terms: what was expected and what was sent, in JSON words,
+/// never a Rust type name (`expected struct Demographics` → `expected an object`).
+fn client_message(msg: &str) -> String {
+    let rest = msg
+        .strip_prefix("invalid type: ")
+        .or_else(|| msg.strip_prefix("invalid value: "));
+    match rest.and_then(|r| r.rsplit_once(", expected ")) {
+        Some((got, expected)) => format!("expected {}, got {}", json_expected(expected), json_got(got)),
+        None => msg.to_owned(),
+    }
+}
+
+fn json_expected(expected: &str) -> &str {
+    match expected {
+        e if e.starts_with("struct ") || e == "a map" || e == "map" => "an object",
+        e if e.starts_with("enum ") => "one of the allowed values",
+        e if e == "a sequence" || e.starts_with("a tuple") || e.starts_with("tuple") => "a list",
+        "u8" => "a whole number from 0 to 255",
+        "u16" => "a whole number from 0 to 65535",
+        "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number",
+        "f32" | "f64" => "a number",
+        "option" => "a value or null",
+        other => other,
+    }
+}
+
+fn json_got(got: &str) -> String {
+    let literal = |prefix: &str| got.strip_prefix(prefix).map(|v| v.trim_matches('`').to_owned());
+    match got {
+        "map" => "an object".into(),
+        "sequence" => "a list".into(),
+        "unit value" | "null" => "null".into(),
+        _ => literal("integer ")
+            .or_else(|| literal("floating point "))
+            .or_else(|| literal("boolean "))
+            .or_else(|| got.strip_prefix("string ").map(str::to_owned))
+            .unwrap_or_else(|| got.to_owned()),
+    }
 }
 
 /// Flattens validator's nested errors into JSON paths, sorted (validator uses a HashMap).
@@ -495,6 +555,34 @@ mod tests {
             ]
         );
         assert!(built.is_some_and(|m| m.d.as_deref() == Some("ok")));
+    }
+
+    #[test]
+    fn messages_speak_json_not_rust() {
+        let messages = |body: &[u8]| -> Vec<String> {
+            match parse_json::<Outer>(body) {
+                Err(ApiError::Validation(issues)) => issues.into_iter().map(|i| i.message).collect(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(
+            messages(br#"{"name": 5, "items": {"a": 1}}"#),
+            vec!["expected a list, got an object", "expected a string, got 5"]
+        );
+        assert_eq!(
+            messages(br#"{"name": "a", "items": [{"score": 300}]}"#),
+            vec!["expected a whole number from 0 to 255, got 300"]
+        );
+        assert_eq!(
+            messages(br#"{"name": "a", "items": ["x"]}"#),
+            vec!["expected an object, got \"x\""]
+        );
+        for m in messages(br#"{"name": [], "items": [1.5]}"#) {
+            assert!(
+                !m.contains("struct") && !m.contains("u8") && !m.contains("sequence"),
+                "{m}"
+            );
+        }
     }
 
     #[test]

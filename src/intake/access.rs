@@ -2,7 +2,7 @@
 //! 403: the id's existence stays secret), and the attempt is audited as denied.
 
 use super::repo::{self, IntakeRow};
-use crate::audit::event::AuditEvent;
+use crate::audit::event::{AuditEvent, Outcome};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::IntakeId;
@@ -11,7 +11,7 @@ use crate::state::Caller;
 /// The intake, if the caller may see it.
 pub fn visible(conn: &mut DbConn, caller: &Caller, id: IntakeId, action: &'static str) -> Result<IntakeRow, ApiError> {
     let row = repo::find(conn, id)?;
-    check(caller, action, row)
+    check(caller, id, action, row)
 }
 
 /// [`visible`], for a change: the row stays locked until the transaction ends.
@@ -22,11 +22,16 @@ pub fn visible_for_update(
     action: &'static str,
 ) -> Result<IntakeRow, ApiError> {
     let row = repo::find_for_update(conn, id)?;
-    check(caller, action, row)
+    check(caller, id, action, row)
 }
 
-fn check(caller: &Caller, action: &'static str, row: Option<IntakeRow>) -> Result<IntakeRow, ApiError> {
-    let row = row.ok_or(ApiError::NotFound("intake"))?;
+/// A missing intake is audited like another patient's (an event through the sink either way), so
+/// the two 404s cost the same and a patient cannot tell them apart by their timing.
+fn check(caller: &Caller, id: IntakeId, action: &'static str, row: Option<IntakeRow>) -> Result<IntakeRow, ApiError> {
+    let Some(row) = row else {
+        caller.record_anyway(AuditEvent::new(action, "intake", id).outcome(Outcome::Failure));
+        return Err(ApiError::NotFound("intake"));
+    };
     if caller.actor.can_access_patient(row.patient_id) {
         return Ok(row);
     }
@@ -52,5 +57,20 @@ pub fn staff_for_update(
 ) -> Result<IntakeRow, ApiError> {
     let row = visible_for_update(conn, caller, id, action)?;
     caller.actor.require_staff()?;
+    Ok(row)
+}
+
+/// [`staff_for_update`] for a clinical decision (a review step, an exam): nobody decides on an
+/// intake whose patient record is linked to their own account (409 `/problems/own-record`).
+pub fn reviewer_for_update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: IntakeId,
+    action: &'static str,
+) -> Result<IntakeRow, ApiError> {
+    let row = staff_for_update(conn, caller, id, action)?;
+    if caller.actor.patient_id == Some(row.patient_id) {
+        return Err(ApiError::OwnRecord);
+    }
     Ok(row)
 }

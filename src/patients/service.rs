@@ -5,7 +5,7 @@ use validator::Validate;
 
 use super::api::{PatientFields, PatientListQuery, PatientPatch, PatientResponse};
 use super::repo::{self, PatientRow};
-use crate::audit::event::{self as audit, AuditEvent};
+use crate::audit::event::{self as audit, AuditEvent, Outcome};
 use crate::auth::domain::Role;
 use crate::clock;
 use crate::db::DbConn;
@@ -114,7 +114,11 @@ fn check_visible(caller: &Caller, id: PatientId, row: Option<PatientRow>) -> Res
             caller.deny(AuditEvent::new("patient.read", "patient", id).patient(id));
             Err(ApiError::NotFound("patient"))
         }
-        None => Err(ApiError::NotFound("patient")),
+        // Audited like another patient's profile, so the two 404s cost the same.
+        None => {
+            caller.record_anyway(AuditEvent::new("patient.read", "patient", id).outcome(Outcome::Failure));
+            Err(ApiError::NotFound("patient"))
+        }
     }
 }
 

@@ -28,7 +28,7 @@ pub fn record(
     req: ExamRequest,
     cfg: &ScreeningConfig,
 ) -> Result<IntakeResponse, ApiError> {
-    let mut row = access::staff_for_update(conn, caller, id, "intake.exam")?;
+    let mut row = access::reviewer_for_update(conn, caller, id, "intake.exam")?;
     if_match
         .ok_or(ApiError::PreconditionRequired("If-Match"))?
         .check(row.version)?;

@@ -59,9 +59,15 @@ pub async fn list_intakes(
     responses(
         (status = 201, description = "Step recorded", body = ReviewResult, headers(("ETag" = String, description = "The intake's new version"))),
         (status = 403, description = "Staff only: a patient gets this on their own intake, and 404 on anyone else's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not allowed from the current status", body = Problem, content_type = "application/problem+json",
-         example = json!({"type": "/problems/conflict", "title": "Conflict", "status": 409,
-            "detail": "approve is not allowed while the intake is submitted", "allowed": ["start_review", "assign"]})),
+        (status = 409, description = "Not allowed from the current status, or the intake is the caller's own patient record",
+         body = Problem, content_type = "application/problem+json",
+         examples(
+            ("not_allowed" = (summary = "Not allowed from the current status", value = json!({"type": "/problems/conflict", "title": "Conflict", "status": 409,
+                "detail": "approve is not allowed while the intake is submitted", "allowed": ["start_review", "assign"]}))),
+            ("own_record" = (summary = "The caller's own patient record (separation of duties)", value = json!({"type": "/problems/own-record",
+                "title": "Own record", "status": 409,
+                "detail": "this intake belongs to your own patient record; another clinician reviews it"}))),
+         )),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -122,7 +128,15 @@ pub async fn list_reviews(
         (status = 200, description = "The intake with its scores recomputed", body = IntakeResponse,
          headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Staff only: a patient gets this on their own intake, and 404 on anyone else's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Not submitted or in review", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not submitted or in review, or the intake is the caller's own patient record",
+         body = Problem, content_type = "application/problem+json",
+         examples(
+            ("not_in_review" = (summary = "Not submitted or in review", value = json!({"type": "/problems/conflict", "title": "Conflict", "status": 409,
+                "detail": "exam findings are recorded on a submitted or in-review intake; this one is draft"}))),
+            ("own_record" = (summary = "The caller's own patient record (separation of duties)", value = json!({"type": "/problems/own-record",
+                "title": "Own record", "status": 409,
+                "detail": "this intake belongs to your own patient record; another clinician reviews it"}))),
+         )),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
     )

@@ -100,7 +100,7 @@ pub fn review(
     if_match: Option<IfMatch>,
     req: ReviewRequest,
 ) -> Result<ReviewResult, ApiError> {
-    let mut row = access::staff_for_update(conn, caller, id, req.action.audit_action())?;
+    let mut row = access::reviewer_for_update(conn, caller, id, req.action.audit_action())?;
     if let Some(m) = if_match {
         m.check(row.version)?;
     }

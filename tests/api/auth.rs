@@ -487,6 +487,13 @@ mod external_identity_provider {
         app.get("/api/v1/auth/me", Some(&forged))
             .await
             .problem(401, "/problems/unauthenticated");
+        // The provider's key, but not valid yet (`nbf` ten minutes ahead).
+        let claims = json!({"sub": "idp-user-42", "iss": "https://login.clinic.example", "aud": "intake", "exp": now + 1200,
+                            "nbf": now + 600, "iat": now, "intake_role": "clinician"});
+        let early = jsonwebtoken::encode(&Header::new(alg), &claims, &key).unwrap();
+        app.get("/api/v1/auth/me", Some(&early))
+            .await
+            .problem(401, "/problems/unauthenticated");
         // Our own HS256 tokens keep working beside the provider's.
         let (_, local) = app.staff(Role::Admin, "admin@clinic.org");
         assert_eq!(app.get("/api/v1/auth/me", Some(&local)).await.status, 200);

@@ -98,4 +98,52 @@ async fn bad_paths_and_queries(backend: Backend) {
         .problem(400, "/problems/bad-request");
 }
 
-on_both_backends!(malformed_bodies, bad_paths_and_queries);
+/// Wrong types are described in JSON terms, never by Rust type names (issue 12, point 9).
+async fn type_errors_speak_json(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, token) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
+    let res = app
+        .post(
+            "/api/v1/intakes",
+            Some(&token),
+            &serde_json::json!({"sections": {"demographics": "x", "pain": {"conditions": {"a": 1}}}}),
+        )
+        .await;
+    let body = res.problem(422, "/problems/validation");
+    let errors: Vec<(String, String)> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            ("sections.demographics".into(), "expected an object, got \"x\"".into()),
+            (
+                "sections.pain.conditions".into(),
+                "expected a list, got an object".into()
+            ),
+        ]
+    );
+    let res = app
+        .post(
+            "/api/v1/intakes",
+            Some(&token),
+            &serde_json::json!({"sections": {"demographics": {"height_cm": "tall", "weight_kg": [1]}}}),
+        )
+        .await;
+    for e in res.problem(422, "/problems/validation")["errors"].as_array().unwrap() {
+        let m = e["message"].as_str().unwrap();
+        for rust in ["struct", "u8", "u16", "f32", "f64", "Option", "sequence"] {
+            assert!(!m.contains(rust), "{m}");
+        }
+    }
+}
+
+on_both_backends!(malformed_bodies, bad_paths_and_queries, type_errors_speak_json);

@@ -473,6 +473,52 @@ async fn patients_reach_only_their_own(backend: Backend) {
         .problem(409, "/problems/conflict");
 }
 
+/// Another patient's record and a record that does not exist answer the same 404, and both
+/// leave an audit event through the same path, so their timing tells nothing apart (issue 12,
+/// point 8).
+async fn missing_and_forbidden_records_leave_the_same_trail(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let (_, id, _) = app.fixture_draft("fibromyalgia", "ana@example.org").await;
+    let (ben_patient, ben) = app.patient_with_profile("ben@example.org", "Ben", "Okafor").await;
+    let (ana_patient, _) = (
+        app.get(&format!("/api/v1/intakes/{id}"), Some(&admin)).await.json()["patient_id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        (),
+    );
+    let random = uuid::Uuid::now_v7().to_string();
+    for (path, resource) in [
+        (format!("/api/v1/intakes/{id}"), id.clone()),
+        (format!("/api/v1/intakes/{random}"), random.clone()),
+        (format!("/api/v1/patients/{ana_patient}"), ana_patient.clone()),
+        (format!("/api/v1/patients/{random}"), random.clone()),
+    ] {
+        app.get(&path, Some(&ben)).await.problem(404, "/problems/not-found");
+        let trail = app
+            .get(&format!("/api/v1/audit?resource_id={resource}"), Some(&admin))
+            .await
+            .json();
+        let outcomes: Vec<&str> = trail["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["actor_role"] == "patient")
+            .map(|e| e["outcome"].as_str().unwrap())
+            .collect();
+        let expected = if resource == random { "failure" } else { "denied" };
+        assert!(outcomes.contains(&expected), "{path}: {outcomes:?}");
+    }
+    // Ben's own profile is still his to read.
+    assert_eq!(
+        app.get(&format!("/api/v1/patients/{ben_patient}"), Some(&ben))
+            .await
+            .status,
+        200
+    );
+}
+
 async fn clinicians_start_intakes_for_patients(backend: Backend) {
     let app = spawn(backend).await;
     let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
@@ -601,6 +647,7 @@ async fn new_drafts_reuse_the_last_medical_history(backend: Backend) {
 }
 
 on_both_backends!(
+    missing_and_forbidden_records_leave_the_same_trail,
     draft_lifecycle,
     empty_submit_lists_everything_missing,
     fixtures_submit_with_expected_results,

@@ -1,6 +1,7 @@
 //! Every protected route, taken from the OpenAPI document (so a new route cannot be missed):
-//! no token, a garbage token → 401 problem before the body is looked at; a disabled user's token
-//! → 401 on every request that would reach data; the wrong role → 403.
+//! no token, a garbage token, a token whose `nbf` is in the future → 401 problem before the body
+//! is looked at; a disabled user's token → 401 on every request that would reach data; the wrong
+//! role → 403.
 
 use intake_api::auth::Role;
 use intake_api::db::Backend;
@@ -37,7 +38,7 @@ fn protected_operations() -> Vec<(String, String)> {
 async fn every_protected_route_needs_a_valid_token(backend: Backend) {
     let app = spawn(backend).await;
     let (admin_id, admin) = app.staff(Role::Admin, "admin@clinic.org");
-    let (_, second_admin) = app.staff(Role::Admin, "second@clinic.org");
+    let (second_admin_id, second_admin) = app.staff(Role::Admin, "second@clinic.org");
     app.patch(
         &format!("/api/v1/users/{admin_id}"),
         Some(&second_admin),
@@ -45,9 +46,18 @@ async fn every_protected_route_needs_a_valid_token(backend: Backend) {
         None,
     )
     .await;
+    // Signed with the right key, but not valid for ten minutes yet (`nbf`).
+    let now = chrono::Utc::now().timestamp();
+    let not_yet = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": second_admin_id.to_string(), "role": "admin", "iat": now, "nbf": now + 600,
+                "exp": now + 1200, "iss": "intake-api", "aud": "intake-api", "jti": "not-yet"}),
+        &jsonwebtoken::EncodingKey::from_secret(crate::helpers::TEST_SECRET.as_bytes()),
+    )
+    .unwrap();
     for (method, path) in protected_operations() {
         let m = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
-        for token in [None, Some("garbage")] {
+        for token in [None, Some("garbage"), Some(not_yet.as_str())] {
             // A body that would be invalid: the token is checked first.
             let res = app
                 .call(m.clone(), &path, token, Some(&json!({"unexpected": true})))

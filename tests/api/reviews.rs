@@ -5,7 +5,7 @@ use intake_api::auth::Role;
 use intake_api::db::Backend;
 use serde_json::{Value, json};
 
-use crate::helpers::{fixture, spawn, validate_fhir_r4, with_token};
+use crate::helpers::{fixture, spawn, spawn_with, validate_fhir_r4, with_token};
 use crate::on_both_backends;
 
 const FIXTURES: [&str; 4] = ["fibromyalgia", "crps", "neuropathic", "postoperative"];
@@ -675,7 +675,135 @@ async fn patients_reach_no_staff_route(backend: Backend) {
     }
 }
 
+/// Exam findings for an instrument the patient no longer answers (a `request_info` round changed
+/// the pain type) are ignored, never a 500 (issue 12, point 1).
+async fn stale_exam_findings_are_ignored(backend: Backend) {
+    let with_dn4 = "phq9,gad7,pc_ptsd5,pcl5,asq,pain_nrs,peg,fm2016,crps_budapest,dn4";
+    let overrides = [("INSTRUMENTS_ENABLED", with_dn4)];
+    let app = spawn_with(backend, &overrides).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let (token, id, _) = app.fixture_draft("crps", "marcus@example.org").await;
+    assert_eq!(app.submit(&id, &token).await.status, 200);
+    let path = format!("/api/v1/intakes/{id}");
+    let etag = async || format!("\"{}\"", app.get(&path, Some(&clinician)).await.json()["version"]);
+    let exam = async |body: Value| {
+        let req = with_token(at::TestRequest::put().uri(&format!("{path}/exam")), Some(&clinician))
+            .insert_header(("If-Match", etag().await))
+            .set_json(body);
+        app.send(req).await
+    };
+    let step = async |body: Value| {
+        let res = app.send(review_req(&id, &clinician, &etag().await, body)).await;
+        assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+    };
+    step(json!({"action": "start_review"})).await;
+    let crps_signs = json!({"crps_budapest": {"signs": {"sensory": true, "vasomotor": true, "sudomotor_edema": false,
+                                                       "motor_trophic": false}, "other_diagnosis_explains": false}});
+    assert_eq!(exam(crps_signs).await.status, 200);
+    step(json!({"action": "request_info", "note": "Is it nerve pain rather than CRPS?"})).await;
+
+    // The patient: neuropathic pain instead, no Budapest symptoms, the DN4 interview.
+    let mut screenings = fixture("crps")["sections"]["screenings"].clone();
+    screenings.as_object_mut().unwrap().remove("crps_budapest");
+    screenings["dn4"] = json!({"burning": true, "painful_cold": false, "electric_shocks": true, "tingling": true,
+                               "pins_and_needles": false, "numbness": false, "itching": false});
+    let pain = fixture("neuropathic")["sections"]["pain"].clone();
+    let patient_etag = format!("\"{}\"", app.get(&path, Some(&token)).await.json()["version"]);
+    let res = app
+        .patch(
+            &path,
+            Some(&token),
+            &json!({"sections": {"pain": pain, "screenings": screenings}}),
+            Some(&patient_etag),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let res = app.submit(&id, &token).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.json()["scores"]["dn4"]["result"], "pending_clinician_exam");
+
+    step(json!({"action": "start_review"})).await;
+    let dn4_exam =
+        json!({"dn4": {"exam": {"hypoesthesia_touch": true, "hypoesthesia_pinprick": false, "brushing": false}}});
+    let res = exam(dn4_exam).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let body = res.json();
+    assert_eq!(body["scores"]["dn4"]["total"], 4);
+    assert_eq!(body["scores"]["dn4"]["positive"], true);
+    assert!(
+        body["scores"].get("crps_budapest").is_none(),
+        "the stale CRPS findings score nothing"
+    );
+}
+
+/// Separation of duties: nobody reviews or examines an intake of their own patient record, even
+/// after being made a clinician (issue 12, point 4).
+async fn nobody_reviews_their_own_record(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let (patient_token, id, _) = app.fixture_draft("crps", "kim@example.org").await;
+    assert_eq!(app.submit(&id, &patient_token).await.status, 200);
+    // The patient joins the clinic's staff: an administrator makes the account a clinician.
+    let user_id: uuid::Uuid = app.get("/api/v1/auth/me", Some(&patient_token)).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{user_id}"),
+            Some(&admin),
+            &json!({"role": "clinician"}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let kim = app.token(user_id, Role::Clinician);
+    let path = format!("/api/v1/intakes/{id}");
+    let etag = format!("\"{}\"", app.get(&path, Some(&kim)).await.json()["version"]);
+    for action in ["start_review", "assign", "request_info"] {
+        app.send(review_req(
+            &id,
+            &kim,
+            &etag,
+            json!({"action": action, "note": "x", "assign_to": "me"}),
+        ))
+        .await
+        .problem(409, "/problems/own-record");
+    }
+    let exam = json!({"crps_budapest": {"signs": {"sensory": true, "vasomotor": true, "sudomotor_edema": true,
+                                                  "motor_trophic": true}, "other_diagnosis_explains": false}});
+    let req = with_token(at::TestRequest::put().uri(&format!("{path}/exam")), Some(&kim))
+        .insert_header(("If-Match", etag.clone()))
+        .set_json(&exam);
+    app.send(req).await.problem(409, "/problems/own-record");
+    assert_eq!(app.get(&path, Some(&kim)).await.json()["status"], "submitted");
+    // Another clinician reviews it; the new clinician reviews other patients' intakes.
+    let res = app
+        .send(review_req(&id, &clinician, &etag, json!({"action": "start_review"})))
+        .await;
+    assert_eq!(res.status.as_u16(), 201);
+    let (other_token, other_id, _) = app.fixture_draft("postoperative", "james@example.org").await;
+    assert_eq!(app.submit(&other_id, &other_token).await.status, 200);
+    let other_etag = format!(
+        "\"{}\"",
+        app.get(&format!("/api/v1/intakes/{other_id}"), Some(&kim)).await.json()["version"]
+    );
+    let res = app
+        .send(review_req(
+            &other_id,
+            &kim,
+            &other_etag,
+            json!({"action": "start_review"}),
+        ))
+        .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", String::from_utf8_lossy(&res.body));
+}
+
 on_both_backends!(
+    stale_exam_findings_are_ignored,
+    nobody_reviews_their_own_record,
     worklist_filters,
     invalid_worklist_queries,
     paging_visits_each_once,

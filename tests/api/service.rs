@@ -6,7 +6,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use intake_api::db::Backend;
 
-use crate::helpers::{postgres_admin_url, spawn};
+use crate::helpers::{postgres_admin_url, spawn, spawn_with};
 use crate::on_both_backends;
 
 async fn health_and_readiness(backend: Backend) {
@@ -137,12 +137,57 @@ async fn metrics_count_by_route_template(backend: Backend) {
     );
 }
 
+/// CORS allows exactly the configured origins (scheme, host and port); an origin that merely
+/// names the request's own Host is not allowed (SECURITY.md; issue 12, point 7). A browser shows
+/// a response to a page of another origin only with `Access-Control-Allow-Origin`.
+async fn cors_allows_exactly_the_configured_origins(backend: Backend) {
+    let overrides = [("CORS_ALLOWED_ORIGINS", "https://app.clinic.example")];
+    let app = spawn_with(backend, &overrides).await;
+    let from = |origin: &str, method: Method| {
+        at::TestRequest::default()
+            .method(method)
+            .uri("/health")
+            .insert_header(("Host", "127.0.0.1:8080"))
+            .insert_header(("Origin", origin.to_owned()))
+            .insert_header(("Access-Control-Request-Method", "GET"))
+    };
+    let res = app.send(from("https://app.clinic.example", Method::GET)).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("https://app.clinic.example")
+    );
+    let res = app.send(from("https://app.clinic.example", Method::OPTIONS)).await;
+    assert_eq!(
+        res.header("access-control-allow-origin"),
+        Some("https://app.clinic.example")
+    );
+    for origin in [
+        "ftp://127.0.0.1:8080",
+        "http://127.0.0.1:8080",
+        "https://127.0.0.1:8080",
+        "http://app.clinic.example",
+        "https://app.clinic.example:8443",
+        "https://evil.example",
+    ] {
+        for method in [Method::GET, Method::OPTIONS] {
+            let res = app.send(from(origin, method.clone())).await;
+            assert_eq!(
+                res.header("access-control-allow-origin"),
+                None,
+                "{method} from {origin}"
+            );
+        }
+    }
+}
+
 on_both_backends!(
     health_and_readiness,
     request_ids_and_security_headers,
     unknown_routes_and_wrong_methods,
     docs_are_served_offline,
     metrics_count_by_route_template,
+    cors_allows_exactly_the_configured_origins,
 );
 
 /// Losing the database makes `/ready` a 503 problem quickly, and it recovers by itself.
