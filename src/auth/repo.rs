@@ -113,6 +113,14 @@ pub fn list(conn: &mut DbConn, role: Option<Role>, after: Option<&str>, limit: i
     q.order(users::email.asc()).limit(limit + 1).load(conn)
 }
 
+/// The patient profiles of these users, where they have one.
+pub fn patient_profiles(conn: &mut DbConn, users: &[UserId]) -> QueryResult<Vec<(UserId, PatientId)>> {
+    patients::table
+        .filter(patients::user_id.eq_any(users.iter().map(|u| Some(*u))))
+        .select((patients::user_id.assume_not_null(), patients::id))
+        .load(conn)
+}
+
 pub fn count_enabled_admins(conn: &mut DbConn) -> QueryResult<i64> {
     users::table
         .filter(users::role.eq(Role::Admin))

@@ -307,6 +307,24 @@ pub fn list_users(
     let after: Option<String> = codec.after(&query_key, q)?;
     let limit = q.limit();
     let rows = repo::list(conn, q.role, after.as_deref(), limit)?;
+    // A patient's account (name, email) is patient data: listing it is an audited read.
+    let patients: Vec<UserId> = rows
+        .iter()
+        .take(limit.max(0) as usize)
+        .filter(|r| r.role == Role::Patient)
+        .map(|r| r.id)
+        .collect();
+    let profiles = repo::patient_profiles(conn, &patients)?;
+    let events = patients
+        .iter()
+        .map(|user| {
+            let event = AuditEvent::new("user.list", "user", user);
+            match profiles.iter().find(|(u, _)| u == user) {
+                Some((_, patient)) => event.patient(*patient),
+                None => event,
+            }
+        })
+        .collect();
     let page = pagination::finish_page(
         rows,
         limit,
@@ -315,8 +333,7 @@ pub fn list_users(
         |r| serde_json::json!(r.email),
         UserResponse::from,
     );
-    // Staff and patient accounts, not patient records: no audit event.
-    Ok(Audited::new(page, Vec::new()))
+    Ok(Audited::new(page, events))
 }
 
 /// Role, name and disabled flag. An admin cannot lock themself out, and the last enabled admin

@@ -125,18 +125,20 @@ enum Begin {
 
 /// Runs `work` under `key` (when there is one) in the caller's write transaction: the first time
 /// its reply is stored with the change; a retry with the same key and request gets the stored
-/// reply back after `replayed` (e.g. its audit event) ran, and no second change.
+/// reply back, and no second change, once `replayed` has accepted it: a replay discloses the
+/// first response again, so it re-checks that the caller may still see what it names, and
+/// audits it.
 pub fn once(
     conn: &mut DbConn,
     user_id: UserId,
     key: Option<&Key>,
-    replayed: impl FnOnce(&mut DbConn) -> Result<(), ApiError>,
+    replayed: impl FnOnce(&mut DbConn, &Reply) -> Result<(), ApiError>,
     work: impl FnOnce(&mut DbConn) -> Result<Reply, ApiError>,
 ) -> Result<Reply, ApiError> {
     if let Some(k) = key
         && let Begin::Replay(stored) = begin(conn, user_id, k)?
     {
-        replayed(conn)?;
+        replayed(conn, &stored)?;
         return Ok(stored);
     }
     let reply = work(conn)?;

@@ -148,6 +148,26 @@ pub fn create(
     read::response(&row, Some(&sections), cfg)
 }
 
+/// A create replayed under its `Idempotency-Key` shows the first response again: only while the
+/// intake exists (409 once it was deleted) and the caller may see it, and audited like a read.
+pub fn replayed(conn: &mut DbConn, caller: &Caller, id: IntakeId) -> Result<(), ApiError> {
+    let row = repo::find(conn, id)?.ok_or_else(|| {
+        ApiError::conflict(
+            "the intake created with this Idempotency-Key has since been deleted; send the request with a new key",
+        )
+    })?;
+    if !caller.actor.can_access_patient(row.patient_id) {
+        caller.deny(AuditEvent::new("intake.create_replayed", "intake", id).patient(row.patient_id));
+        return Err(ApiError::NotFound("intake"));
+    }
+    audit::record(
+        conn,
+        caller.origin(),
+        &[AuditEvent::new("intake.create_replayed", "intake", id).patient(row.patient_id)],
+    )?;
+    Ok(())
+}
+
 fn not_editable(status: IntakeStatus) -> ApiError {
     ApiError::conflict(format!(
         "the intake is {} and cannot be edited; only draft and needs_info intakes can",

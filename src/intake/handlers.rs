@@ -14,6 +14,17 @@ use crate::http::idempotency::{self, Reply};
 use crate::ids::{IntakeId, PatientId};
 use crate::state::{AppState, Authenticated};
 
+/// The intake a stored create response names (its `Location`).
+fn created_id(stored: &Reply) -> Result<IntakeId, ApiError> {
+    stored
+        .location
+        .as_deref()
+        .and_then(|l| l.rsplit('/').next())
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .map(IntakeId::from)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("a stored create reply without its Location")))
+}
+
 /// Start an intake (draft).
 ///
 /// A patient starts their own; staff name the patient (phone intake). Demographics are pre-filled
@@ -28,7 +39,8 @@ use crate::state::{AppState, Authenticated};
         (status = 201, description = "Draft created", body = IntakeResponse,
          headers(("Location" = String, description = "URL of the intake"), ("ETag" = String, description = "Version for If-Match"))),
         (status = 404, description = "No such patient, or not the caller's", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The patient has no profile yet, or the key is in use", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The patient has no profile yet, the key is in use, or the intake this key created has been deleted",
+         body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("")]
@@ -47,7 +59,7 @@ pub async fn create_intake(
                 conn,
                 caller.actor.user_id,
                 key.as_ref(),
-                |_| Ok(()),
+                |conn, stored| draft::replayed(conn, caller, created_id(stored)?),
                 |conn| {
                     let intake = draft::create(conn, caller, patient_id, body, &cfg)?;
                     Ok(Reply::json(StatusCode::CREATED, &intake)?
@@ -200,7 +212,7 @@ pub async fn submit_intake(
                     conn,
                     caller.actor.user_id,
                     key.as_ref(),
-                    |conn| Ok(audit::record(conn, caller.origin(), &[replay])?),
+                    |conn, _| Ok(audit::record(conn, caller.origin(), &[replay])?),
                     |conn| {
                         let row = submit::commit(conn, caller, prepared, if_match, &cfg2)?;
                         let intake = read::response(&row, None, &cfg2)?;

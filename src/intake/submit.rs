@@ -10,7 +10,7 @@ use super::repo::{self, IntakeRow, SubmissionRow};
 use super::rescore::{self, Results};
 use super::sections::Sections;
 use super::status::IntakeStatus;
-use crate::audit::event::{self as audit, AuditEvent};
+use crate::audit::event::{self as audit, AuditEvent, Outcome};
 use crate::clock;
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -106,11 +106,21 @@ pub fn commit(
             row.status.as_str()
         )));
     }
-    let (sections, results) = if row.version == prepared.row.version {
+    let scored = if row.version == prepared.row.version {
         prepared.scored
     } else {
         score(&row, cfg)
-    }?;
+    };
+    // What is missing says what the answers are (a required PCL-5 is a positive PTSD screen): the
+    // refused submit is an audited disclosure, kept when the transaction rolls back.
+    if let Err(ApiError::Validation(_)) = &scored {
+        caller.record_anyway(
+            AuditEvent::new("intake.submit", "intake", row.id)
+                .patient(row.patient_id)
+                .outcome(Outcome::Failure),
+        );
+    }
+    let (sections, results) = scored?;
     let now = clock::now();
     let expected = row.version;
     row.submission_count += 1;

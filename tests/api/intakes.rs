@@ -325,6 +325,83 @@ fn writer_bodies(n: usize) -> Vec<Value> {
         .collect()
 }
 
+/// Every response that carries patient data writes an audit event, error details derived from it
+/// included (issue 12, point 3): a replayed create, a list of patient accounts, a refused submit.
+async fn disclosures_are_audited(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let (patient_id, token) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
+    let trail = |query: String| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let page = app
+                .get(&format!("/api/v1/audit?{query}&limit=100"), Some(&admin))
+                .await
+                .json();
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| (e["outcome"].as_str().unwrap().to_owned(), e["patient_id"].clone()))
+                .collect::<Vec<_>>()
+        }
+    };
+    // A replayed create shows the draft again: audited, and refused once the draft is gone.
+    let create = || {
+        with_token(at::TestRequest::post().uri("/api/v1/intakes"), Some(&token))
+            .insert_header(("Idempotency-Key", "k-1"))
+            .set_json(json!({"sections": {}}))
+    };
+    let first = app.send(create()).await;
+    let id = first.json()["id"].as_str().unwrap().to_owned();
+    let again = app.send(create()).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        trail(format!("action=intake.create_replayed&resource_id={id}")).await,
+        vec![("success".to_owned(), json!(patient_id.to_string()))]
+    );
+    let path = format!("/api/v1/intakes/{id}");
+    assert_eq!(
+        app.call(actix_web::http::Method::DELETE, &path, Some(&token), None)
+            .await
+            .status,
+        204
+    );
+    let gone = app.send(create()).await;
+    assert!(
+        gone.problem(409, "/problems/conflict")["detail"]
+            .as_str()
+            .unwrap()
+            .contains("deleted")
+    );
+    assert!(gone.json().get("sections").is_none(), "no draft is disclosed");
+
+    // An administrator's list of patient accounts reads patient data.
+    let users = app.get("/api/v1/users?role=patient", Some(&admin)).await.json();
+    assert_eq!(users["items"].as_array().unwrap().len(), 1);
+    let user_id = users["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        trail(format!("action=user.list&resource_id={user_id}")).await,
+        vec![("success".to_owned(), json!(patient_id.to_string()))]
+    );
+    let staff_only = app.get("/api/v1/users?role=admin", Some(&admin)).await;
+    assert_eq!(staff_only.status, 200);
+
+    // A refused submit says what is missing, which tells what the answers are.
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let res = app
+        .post("/api/v1/intakes", Some(&clinician), &json!({"patient_id": patient_id}))
+        .await;
+    let draft = res.json()["id"].as_str().unwrap().to_owned();
+    app.submit(&draft, &clinician)
+        .await
+        .problem(422, "/problems/validation");
+    assert_eq!(
+        trail(format!("action=intake.submit&resource_id={draft}")).await,
+        vec![("failure".to_owned(), json!(patient_id.to_string()))]
+    );
+}
+
 async fn concurrent_patches_one_winner(backend: Backend) {
     let app = spawn(backend).await;
     let (token, path) = app.empty_draft("ana@example.org").await;
@@ -647,6 +724,7 @@ async fn new_drafts_reuse_the_last_medical_history(backend: Backend) {
 }
 
 on_both_backends!(
+    disclosures_are_audited,
     missing_and_forbidden_records_leave_the_same_trail,
     draft_lifecycle,
     empty_submit_lists_everything_missing,
