@@ -110,6 +110,8 @@ def wrk(script, port, duration, connections, threads, env):
 def prepare_inputs(bench_dir, seed):
     with open(os.path.join(ROOT, "tests", "fixtures", "fibromyalgia.json")) as f:
         fx = json.load(f)
+    # A clinician fills these in for the patient (phone intake): the attestation is staff_on_behalf.
+    fx["sections"]["consent"]["signer_role"] = "staff_on_behalf"
     with open(os.path.join(bench_dir, "token.txt"), "w") as f:
         f.write(seed["clinician_token"])
     with open(os.path.join(bench_dir, "submitted_ids.txt"), "w") as f:

@@ -139,5 +139,8 @@ def seed(bin_dir, db_url, workdir, intakes=500, drafts=3000, patients=200):
 
 
 def fixture_sections(name="fibromyalgia"):
+    """A fixture's sections as a clinician's phone intake (the scripts act as a clinician)."""
     with open(os.path.join(ROOT, "tests", "fixtures", f"{name}.json")) as f:
-        return json.load(f)["sections"]
+        sections = json.load(f)["sections"]
+    sections["consent"]["signer_role"] = "staff_on_behalf"
+    return sections

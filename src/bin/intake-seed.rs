@@ -19,7 +19,7 @@ use intake_api::config::Settings;
 use intake_api::db::{self, DbConn, DbPool, DbUrl, PoolOptions};
 use intake_api::ids::{IntakeId, Json, PatientId, SubmissionId, UserId};
 use intake_api::intake::repo::{IntakeRow, SubmissionRow};
-use intake_api::intake::sections::{Consent, ConsentEvidence, ConsentInput, Sections};
+use intake_api::intake::sections::{Consent, ConsentEvidence, ConsentInput, Sections, SignerRole};
 use intake_api::intake::status::IntakeStatus;
 use intake_api::intake::worklist_index::WorklistIndex;
 use intake_api::intake::{rescore, submit};
@@ -183,10 +183,12 @@ struct Prepared {
     assessment: Json<Assessment>,
 }
 
-fn prepare(path: &std::path::Path, cfg: &ScreeningConfig) -> anyhow::Result<Prepared> {
+/// A fixture as a clinician's phone intake: the clinician types the patient's attestation.
+fn prepare(path: &std::path::Path, cfg: &ScreeningConfig, clinician: UserId) -> anyhow::Result<Prepared> {
     let f: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
     let mut doc = f["sections"].clone();
-    let consent: ConsentInput = serde_json::from_value(doc["consent"].take())?;
+    let mut consent: ConsentInput = serde_json::from_value(doc["consent"].take())?;
+    consent.signer_role = Some(SignerRole::StaffOnBehalf);
     doc.as_object_mut().map(|m| m.remove("consent"));
     let mut sections: Sections = serde_json::from_value(doc)?;
     sections.consent = Some(Consent {
@@ -195,6 +197,7 @@ fn prepare(path: &std::path::Path, cfg: &ScreeningConfig) -> anyhow::Result<Prep
             text_sha256: intake_api::intake::consent::sha256(consent.lang.unwrap_or_default()),
             client_addr: Some("203.0.113.10".into()),
             user_agent: Some("intake-seed".into()),
+            signed_by: Some(clinician.into()),
         }),
         input: consent,
     });
@@ -266,7 +269,7 @@ fn seed(
 
     let prepared: Vec<Prepared> = ["fibromyalgia", "crps", "neuropathic", "postoperative"]
         .iter()
-        .map(|n| prepare(&fixtures.join(format!("{n}.json")), &cfg))
+        .map(|n| prepare(&fixtures.join(format!("{n}.json")), &cfg, clinicians[0]))
         .collect::<anyhow::Result<_>>()?;
 
     let mut rng = Rng(0x2026_1127_dead_beef);

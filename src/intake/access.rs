@@ -39,6 +39,31 @@ fn check(caller: &Caller, id: IntakeId, action: &'static str, row: Option<Intake
     Err(ApiError::NotFound("intake"))
 }
 
+/// May the caller change this intake (edit, sign, submit, delete)? A patient's own intake (one
+/// the patient created) only the patient; an intake staff created for the patient (phone
+/// intake) staff or the patient (SECURITY.md, "Who may do what").
+pub fn may_change(caller: &Caller, row: &IntakeRow) -> Result<(), ApiError> {
+    let is_patient = caller.actor.patient_id == Some(row.patient_id);
+    if is_patient || (row.created_on_behalf && caller.actor.is_staff()) {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden(
+        "a patient's own intake is edited, signed, submitted and deleted by the patient; staff change only the intakes they start for a patient".into(),
+    ))
+}
+
+/// [`visible_for_update`], for a change by the caller ([`may_change`]).
+pub fn changeable_for_update(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: IntakeId,
+    action: &'static str,
+) -> Result<IntakeRow, ApiError> {
+    let row = visible_for_update(conn, caller, id, action)?;
+    may_change(caller, &row)?;
+    Ok(row)
+}
+
 /// The intake for a staff-only step, checked before any precondition of the step: a patient
 /// gets 403 on their own intake and 404 on anyone else's (audited as denied, like any read of
 /// another patient's intake), so the route reveals nothing about other patients.

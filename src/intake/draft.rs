@@ -6,7 +6,7 @@ use super::api::{CreateIntakeRequest, IntakeResponse, PatchIntakeRequest, Sectio
 use super::consent;
 use super::read;
 use super::repo::{self, IntakeRow};
-use super::sections::{Consent, ConsentEvidence, Demographics, Sections};
+use super::sections::{Consent, ConsentEvidence, Demographics, Sections, SignerRole};
 use super::status::IntakeStatus;
 use crate::audit::event::{self as audit, AuditEvent};
 use crate::auth::domain::Role;
@@ -14,20 +14,28 @@ use crate::clock;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
-use crate::ids::{IntakeId, PatientId};
+use crate::ids::{IntakeId, PatientId, UserId};
 use crate::patients::api::PatientFields;
 use crate::patients::{repo as patients_repo, service as patients};
 use crate::screening::policy::{self, ScreeningConfig};
 use crate::state::Caller;
 use crate::validation::FieldIssue;
 
+/// Who signs a consent saved by the caller on an intake of `patient_id`: the patient (`None`),
+/// or this staff member typing the patient's attestation.
+fn signer_of(caller: &Caller, patient_id: PatientId) -> Option<UserId> {
+    (caller.actor.patient_id != Some(patient_id)).then_some(caller.actor.user_id)
+}
+
 /// Applies client sections to a document: replace named sections whole, remove `null` ones.
 /// Shape was validated on the way in; this adds the checks that need the clinic's settings
-/// (instruments) and records consent evidence.
+/// (instruments) and the signer, and records consent evidence. `staff` is the staff member
+/// saving it for the patient, if it is not the patient.
 fn apply(
     sections: &mut Sections,
     input: SectionsInput,
     caller: &Caller,
+    staff: Option<UserId>,
     cfg: &ScreeningConfig,
 ) -> Result<(), ApiError> {
     let mut issues = Vec::new();
@@ -53,6 +61,19 @@ fn apply(
         sections.consent = match v {
             None => None,
             Some(input) => {
+                match (staff, input.signer_role) {
+                    (Some(_), Some(r)) if r != SignerRole::StaffOnBehalf => issues.push(FieldIssue::new(
+                        "sections.consent.signer_role",
+                        "invalid_value",
+                        "staff filling in an intake for the patient sign as staff_on_behalf",
+                    )),
+                    (None, Some(SignerRole::StaffOnBehalf)) => issues.push(FieldIssue::new(
+                        "sections.consent.signer_role",
+                        "invalid_value",
+                        "only clinic staff sign on the patient's behalf",
+                    )),
+                    _ => {}
+                }
                 let accepted = input.accepted == Some(true);
                 if accepted && input.consent_version.as_deref() != Some(consent::CURRENT_VERSION) {
                     issues.push(FieldIssue::new(
@@ -66,6 +87,7 @@ fn apply(
                     text_sha256: consent::sha256(input.lang.unwrap_or_default()),
                     client_addr: caller.meta.client_addr.clone(),
                     user_agent: caller.meta.user_agent.clone(),
+                    signed_by: staff.map(Into::into),
                 });
                 Some(Consent { input, evidence })
             }
@@ -130,7 +152,7 @@ pub fn create(
     if let Some(previous) = repo::latest_submitted_sections(conn, profile.id)? {
         sections.medical_history = previous.get()?.medical_history;
     }
-    apply(&mut sections, req.sections, caller, cfg)?;
+    apply(&mut sections, req.sections, caller, signer_of(caller, patient_id), cfg)?;
     let row = IntakeRow::draft(
         IntakeId::new(),
         patient_id,
@@ -184,13 +206,19 @@ pub fn patch(
     req: PatchIntakeRequest,
     cfg: &ScreeningConfig,
 ) -> Result<IntakeResponse, ApiError> {
-    let mut row = access::visible_for_update(conn, caller, id, "intake.update")?;
+    let mut row = access::changeable_for_update(conn, caller, id, "intake.update")?;
     if_match.check(row.version)?;
     if !row.status.editable() {
         return Err(not_editable(row.status));
     }
     let mut sections = row.sections.get()?;
-    apply(&mut sections, req.sections, caller, cfg)?;
+    apply(
+        &mut sections,
+        req.sections,
+        caller,
+        signer_of(caller, row.patient_id),
+        cfg,
+    )?;
     let expected = row.version;
     row.sections = sections.to_json()?;
     row.version += 1;
@@ -211,7 +239,7 @@ pub fn patch(
 
 /// Deletes a draft that was never submitted; anything submitted is kept forever (409).
 pub fn delete(conn: &mut DbConn, caller: &Caller, id: IntakeId, if_match: Option<IfMatch>) -> Result<(), ApiError> {
-    let row = access::visible_for_update(conn, caller, id, "intake.delete")?;
+    let row = access::changeable_for_update(conn, caller, id, "intake.delete")?;
     if let Some(m) = if_match {
         m.check(row.version)?;
     }

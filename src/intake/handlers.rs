@@ -107,6 +107,8 @@ pub async fn get_intake(
     request_body = PatchIntakeRequest,
     responses(
         (status = 200, description = "Updated", body = IntakeResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 403, description = "A patient's own intake: changed by the patient only (staff change the intakes they start for a patient)",
+         body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The status does not allow edits", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match: someone else changed it", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
@@ -143,6 +145,8 @@ pub async fn update_intake(
     ),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 403, description = "A patient's own intake: changed by the patient only (staff change the intakes they start for a patient)",
+         body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The intake was submitted and is kept", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
     )
@@ -177,6 +181,8 @@ pub async fn delete_intake(
     ),
     responses(
         (status = 200, description = "Submitted and scored", body = IntakeResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 403, description = "A patient's own intake: changed by the patient only (staff change the intakes they start for a patient)",
+         body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already submitted or under review", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Stale If-Match", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Incomplete or invalid: every missing or invalid field is listed", body = Problem,

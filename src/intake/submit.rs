@@ -81,6 +81,7 @@ fn score(row: &IntakeRow, cfg: &ScreeningConfig) -> Result<(Sections, Results), 
 /// Phase one, outside any transaction: the caller may see the intake; score what is stored.
 pub fn prepare(conn: &mut DbConn, caller: &Caller, id: IntakeId, cfg: &ScreeningConfig) -> Result<Prepared, ApiError> {
     let row = access::visible(conn, caller, id, "intake.submit")?;
+    access::may_change(caller, &row)?;
     let scored = score(&row, cfg);
     Ok(Prepared { row, scored })
 }

@@ -596,6 +596,85 @@ async fn missing_and_forbidden_records_leave_the_same_trail(backend: Backend) {
     );
 }
 
+/// A patient's own intake is changed by the patient only; staff change the intakes they start
+/// for a patient, and sign there as staff_on_behalf (SECURITY.md; issue 12, point 2).
+async fn staff_act_only_on_intakes_they_start(backend: Backend) {
+    let app = spawn(backend).await;
+    let (clinician_id, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let (token, id, etag) = app.fixture_draft("fibromyalgia", "ana@example.org").await;
+    let path = format!("/api/v1/intakes/{id}");
+    let forged = json!({"sections": {"consent": {"accepted": true, "signer_name": "Ana López", "signer_role": "self",
+                                                  "consent_version": "2026-11-01", "lang": "es"}}});
+    app.patch(&path, Some(&clinician), &forged, Some(&etag))
+        .await
+        .problem(403, "/problems/forbidden");
+    app.patch(
+        &path,
+        Some(&clinician),
+        &json!({"sections": {"logistics": null}}),
+        Some(&etag),
+    )
+    .await
+    .problem(403, "/problems/forbidden");
+    app.call(actix_web::http::Method::DELETE, &path, Some(&clinician), None)
+        .await
+        .problem(403, "/problems/forbidden");
+    app.submit(&id, &clinician).await.problem(403, "/problems/forbidden");
+    let unchanged = app.get(&path, Some(&token)).await;
+    assert_eq!(unchanged.header("etag"), Some(etag.as_str()), "nothing was changed");
+    assert_eq!(unchanged.json()["status"], "draft");
+    // The patient does not sign as staff.
+    let mut as_staff = forged.clone();
+    as_staff["sections"]["consent"]["signer_role"] = json!("staff_on_behalf");
+    let res = app.patch(&path, Some(&token), &as_staff, Some(&etag)).await;
+    assert_eq!(
+        res.problem(422, "/problems/validation")["errors"][0]["field"],
+        "sections.consent.signer_role"
+    );
+    assert_eq!(
+        app.submit(&id, &token).await.status,
+        200,
+        "the patient submits their own"
+    );
+
+    // A phone intake: staff fill it in and sign the patient's attestation as staff_on_behalf.
+    let f = fixture("postoperative");
+    let profile = app
+        .post("/api/v1/patients", Some(&clinician), &f["profile"])
+        .await
+        .json();
+    let mut sections = f["sections"].clone();
+    let res = app
+        .post(
+            "/api/v1/intakes",
+            Some(&clinician),
+            &json!({"patient_id": profile["id"], "sections": sections}),
+        )
+        .await;
+    assert_eq!(
+        res.problem(422, "/problems/validation")["errors"][0]["field"],
+        "sections.consent.signer_role",
+        "staff do not sign as the patient"
+    );
+    sections["consent"]["signer_role"] = json!("staff_on_behalf");
+    let res = app
+        .post(
+            "/api/v1/intakes",
+            Some(&clinician),
+            &json!({"patient_id": profile["id"], "sections": sections}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    let phone = res.json();
+    assert_eq!(
+        phone["sections"]["consent"]["evidence"]["signed_by"],
+        clinician_id.to_string()
+    );
+    let phone_id = phone["id"].as_str().unwrap();
+    let res = app.submit(phone_id, &clinician).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+}
+
 async fn clinicians_start_intakes_for_patients(backend: Backend) {
     let app = spawn(backend).await;
     let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
@@ -724,6 +803,7 @@ async fn new_drafts_reuse_the_last_medical_history(backend: Backend) {
 }
 
 on_both_backends!(
+    staff_act_only_on_intakes_they_start,
     disclosures_are_audited,
     missing_and_forbidden_records_leave_the_same_trail,
     draft_lifecycle,

@@ -12,7 +12,10 @@ choice!(SignerRole {
     #[serde(rename = "self")]
     SelfSigned,
     LegalGuardian,
-    HealthcarePoa
+    HealthcarePoa,
+    /// Clinic staff type the patient's attestation on an intake they fill in for the patient
+    /// (phone intake); the staff member is recorded in the evidence.
+    StaffOnBehalf
 });
 choice!(SessionRecording { Declined, Audio, Video });
 
@@ -34,7 +37,7 @@ pub struct ConsentAcknowledgements {
 /// What the patient signs. The server adds the evidence (`signed_at`, `text_sha256`,
 /// `client_addr`, `user_agent`) when the section is saved with `accepted: true`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, Validate, ToSchema)]
-#[schema(example = json!({"accepted": true, "signer_name": "Ana López", "signer_role": "self_signed", "consent_version": "2026-11-01",
+#[schema(example = json!({"accepted": true, "signer_name": "Ana López", "signer_role": "self", "consent_version": "2026-11-01",
     "lang": "es", "acknowledgements": {"off_label_no_guarantee": true, "controlled_substance": true, "acute_effects": true,
     "monitoring_and_rescue": true, "longer_term_risks": true, "post_infusion_restrictions": true, "right_to_withdraw": true,
     "continuing_care_and_crisis_plan": true, "privacy_notice": true, "financial_responsibility": true},
@@ -62,6 +65,9 @@ pub struct ConsentEvidence {
     pub text_sha256: String,
     pub client_addr: Option<String>,
     pub user_agent: Option<String>,
+    /// The staff member who typed the patient's attestation (signer role `staff_on_behalf`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<uuid::Uuid>,
 }
 
 /// The stored consent section: the patient's input and the server's evidence.
