@@ -29,6 +29,8 @@ diesel::table! {
         external_subject -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token_version -> BigInt,
+        tokens_valid_after -> Nullable<Timestamp>,
     }
 }
 

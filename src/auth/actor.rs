@@ -1,10 +1,11 @@
 //! The caller behind a verified token: the user row loaded on every request, and the local
 //! user an identity-provider subject maps to.
 
+use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
 use super::domain::{Actor, Role, normalize_email};
-use super::repo::{self, NewUserRow, UserChanges};
+use super::repo::{self, NewUserRow};
 use super::token::Identity;
 use crate::clock;
 use crate::db::DbConn;
@@ -16,17 +17,18 @@ use crate::text::hex;
 /// the database is authoritative for local users (a demotion applies at once).
 pub fn load(conn: &mut DbConn, identity: &Identity) -> Result<Actor, ApiError> {
     let user_id = match identity {
-        Identity::Local { user_id } => *user_id,
+        Identity::Local { user_id, .. } => *user_id,
         Identity::External {
             subject,
             role,
             email,
             name,
+            ..
         } => provision_external(conn, subject, *role, email.as_deref(), name.as_deref())?,
     };
-    let (user_id, role, display_name, disabled, patient_id) =
+    let (user_id, role, display_name, disabled, patient_id, token_version, valid_after) =
         repo::actor(conn, user_id)?.ok_or(ApiError::Unauthenticated)?;
-    if disabled {
+    if disabled || !still_valid(identity, token_version, valid_after) {
         return Err(ApiError::Unauthenticated);
     }
     Ok(Actor {
@@ -37,8 +39,22 @@ pub fn load(conn: &mut DbConn, identity: &Identity) -> Result<Actor, ApiError> {
     })
 }
 
-/// Maps an identity-provider user to a local user, creating it on first sight. The provider's
-/// role claim is authoritative for its users.
+/// A token issued before the user was disabled or their role changed is refused, even once
+/// they are enabled again: this service's tokens by their token version (exact), the provider's
+/// by their `iat` against `tokens_valid_after` (whole seconds, as `iat` has them).
+fn still_valid(identity: &Identity, token_version: i64, valid_after: Option<NaiveDateTime>) -> bool {
+    match identity {
+        Identity::Local { version, .. } => *version == token_version,
+        Identity::External { issued_at, .. } => match valid_after {
+            None => true,
+            Some(after) => issued_at.is_some_and(|iat| iat >= after.and_utc().timestamp()),
+        },
+    }
+}
+
+/// Maps an identity-provider user to a local user, creating it on first sight with the
+/// provider's role claim. After that the role is the database's: an administrator's change
+/// holds whatever role the provider's tokens still claim (SECURITY.md).
 fn provision_external(
     conn: &mut DbConn,
     subject: &str,
@@ -47,14 +63,6 @@ fn provision_external(
     name: Option<&str>,
 ) -> Result<UserId, ApiError> {
     if let Some(user) = repo::find_by_external_subject(conn, subject)? {
-        if user.role != role && !user.disabled {
-            let changes = UserChanges {
-                role: Some(role),
-                updated_at: Some(clock::now()),
-                ..Default::default()
-            };
-            repo::update(conn, user.id, &changes)?;
-        }
         return Ok(user.id);
     }
     let id = UserId::new();

@@ -20,6 +20,10 @@ pub struct UserRow {
     pub external_subject: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Carried by this service's tokens; a disable or role change increments it.
+    pub token_version: i64,
+    /// Identity-provider tokens issued before this are refused.
+    pub tokens_valid_after: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Insertable)]
@@ -73,8 +77,17 @@ pub fn find_by_external_subject(conn: &mut DbConn, subject: &str) -> QueryResult
         .optional()
 }
 
-/// What every authenticated request needs: role, name, disabled, and the own patient profile.
-pub type ActorRow = (UserId, Role, String, bool, Option<PatientId>);
+/// What every authenticated request needs: role, name, disabled, the own patient profile, and
+/// what decides whether a token is still good (token version, tokens valid after).
+pub type ActorRow = (
+    UserId,
+    Role,
+    String,
+    bool,
+    Option<PatientId>,
+    i64,
+    Option<NaiveDateTime>,
+);
 
 pub fn actor(conn: &mut DbConn, user_id: UserId) -> QueryResult<Option<ActorRow>> {
     // A scalar subquery, not a LEFT JOIN: when most `patients.user_id` are NULL (profiles staff
@@ -92,9 +105,22 @@ pub fn actor(conn: &mut DbConn, user_id: UserId) -> QueryResult<Option<ActorRow>
             users::display_name,
             users::disabled,
             own_patient,
+            users::token_version,
+            users::tokens_valid_after,
         ))
         .first(conn)
         .optional()
+}
+
+/// Refuses every token issued to the user so far (a disable, a role change).
+pub fn revoke_tokens(conn: &mut DbConn, id: UserId, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::token_version.eq(users::token_version + 1),
+            users::tokens_valid_after.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 pub fn update(conn: &mut DbConn, id: UserId, changes: &UserChanges) -> QueryResult<usize> {

@@ -51,8 +51,8 @@ fn check_password_policy(password: &str, email: &str) -> Result<(), ApiError> {
     }
 }
 
-fn token_response(state: &AppState, user_id: UserId, role: Role) -> Result<TokenResponse, ApiError> {
-    let t = state.tokens.issue(user_id, role)?;
+fn token_response(state: &AppState, user: &UserRow) -> Result<TokenResponse, ApiError> {
+    let t = state.tokens.issue(user.id, user.role, user.token_version)?;
     Ok(TokenResponse {
         access_token: t.access_token,
         token_type: "Bearer",
@@ -103,7 +103,7 @@ pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest)
         })
     })
     .await?;
-    let token = token_response(state, row.id, Role::Patient)?;
+    let token = token_response(state, &row)?;
     Ok(RegisterResponse {
         user: MeResponse {
             id: row.id.into(),
@@ -213,10 +213,7 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
     .await?;
 
     match user {
-        Some(u) if accepted => {
-            let actor = actor_from_row(&u);
-            token_response(state, actor.user_id, actor.role)
-        }
+        Some(u) if accepted => token_response(state, &u),
         _ => Err(ApiError::InvalidCredentials),
     }
 }
@@ -357,13 +354,19 @@ pub fn update_user(
             ));
         }
     }
+    let now = clock::now();
     let changes = UserChanges {
         role: req.role,
         display_name: req.display_name.map(|d| d.trim().to_owned()),
         disabled: req.disabled,
-        updated_at: Some(clock::now()),
+        updated_at: Some(now),
     };
     repo::update(conn, id, &changes)?;
+    // A disable or a role change ends every token issued so far: re-enabling does not revive
+    // them, and a demoted user's old tokens do not keep the old role (SECURITY.md).
+    if req.disabled == Some(true) || req.role.is_some_and(|r| r != user.role) {
+        repo::revoke_tokens(conn, id, now)?;
+    }
     audit::record(conn, caller.origin(), &[AuditEvent::new("user.update", "user", id)])?;
     Ok(repo::find(conn, id)?.ok_or(ApiError::NotFound("user"))?.into())
 }

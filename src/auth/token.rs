@@ -20,6 +20,10 @@ const LEEWAY_SECS: u64 = 30;
 pub struct Claims {
     pub sub: String,
     pub role: String,
+    /// The user's token version at issue; a disable or a role change increments it, and tokens
+    /// with an older one are refused. (Tokens from before it existed read as 0.)
+    #[serde(default)]
+    pub ver: i64,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
@@ -30,14 +34,16 @@ pub struct Claims {
 /// Who a valid token says the caller is. The user row is checked on every request afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
-    /// A user of this service.
-    Local { user_id: UserId },
+    /// A user of this service, with the token version the token was issued under.
+    Local { user_id: UserId, version: i64 },
     /// A user of the clinic's identity provider, keyed by `issuer|subject`.
     External {
         subject: String,
         role: Role,
         email: Option<String>,
         name: Option<String>,
+        /// `iat`, when the provider set it.
+        issued_at: Option<i64>,
     },
 }
 
@@ -85,11 +91,12 @@ impl TokenService {
         })
     }
 
-    pub fn issue(&self, user_id: UserId, role: Role) -> Result<IssuedToken, ApiError> {
+    pub fn issue(&self, user_id: UserId, role: Role, version: i64) -> Result<IssuedToken, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             role: role.as_str().into(),
+            ver: version,
             iat: now,
             exp: now + self.ttl_secs,
             iss: self.issuer.clone(),
@@ -114,6 +121,7 @@ impl TokenService {
             let user_id = Uuid::parse_str(&data.claims.sub).map_err(|_| ApiError::Unauthenticated)?;
             return Ok(Identity::Local {
                 user_id: user_id.into(),
+                version: data.claims.ver,
             });
         }
         let ext = self.external.as_ref().ok_or(ApiError::Unauthenticated)?;
@@ -137,6 +145,7 @@ impl TokenService {
             role,
             email: text("email"),
             name: text("name"),
+            issued_at: claims.get("iat").and_then(|v| v.as_i64()),
         })
     }
 }
@@ -198,6 +207,7 @@ mod tests {
         Claims {
             sub: user.to_string(),
             role: "patient".into(),
+            ver: 0,
             iat: now,
             exp: now + 600,
             iss: "intake-api".into(),
@@ -210,9 +220,15 @@ mod tests {
     fn issued_tokens_verify() {
         let svc = TokenService::new(&settings(), SECRET).unwrap();
         let user = UserId::new();
-        let t = svc.issue(user, Role::Clinician).unwrap();
+        let t = svc.issue(user, Role::Clinician, 3).unwrap();
         assert_eq!(t.expires_in, 600);
-        assert_eq!(svc.verify(&t.access_token).unwrap(), Identity::Local { user_id: user });
+        assert_eq!(
+            svc.verify(&t.access_token).unwrap(),
+            Identity::Local {
+                user_id: user,
+                version: 3
+            }
+        );
     }
 
     #[test]
@@ -236,7 +252,10 @@ mod tests {
         ));
         assert_eq!(
             svc.verify(&with_nbf(now - 10)).unwrap(),
-            Identity::Local { user_id: user }
+            Identity::Local {
+                user_id: user,
+                version: 0
+            }
         );
     }
 

@@ -424,9 +424,12 @@ fn seed(
     conn.batch_execute("ANALYZE")?;
 
     let clinician_token = tokens
-        .issue(clinicians[0], Role::Clinician)
+        // New accounts: their tokens are token version 0.
+        .issue(clinicians[0], Role::Clinician, 0)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let admin_token = tokens.issue(admin, Role::Admin).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let admin_token = tokens
+        .issue(admin, Role::Admin, 0)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let report = serde_json::json!({
         "clinician_token": clinician_token.access_token,
         "admin_token": admin_token.access_token,

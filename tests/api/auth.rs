@@ -332,10 +332,69 @@ async fn role_changes_apply_at_once(backend: Backend) {
         )
         .await;
     assert_eq!(res.json()["role"], "clinician");
-    // The token still says admin; the database says clinician, and wins.
+    // Tokens issued before the role change are refused (they would carry the old role) ...
     app.get("/api/v1/users", Some(&second))
         .await
+        .problem(401, "/problems/unauthenticated");
+    // ... and signed in again, the account is what the database says: a clinician.
+    let signin = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"email": "second@clinic.org", "password": STAFF_PASSWORD}),
+        )
+        .await;
+    let fresh = signin.json()["access_token"].as_str().unwrap().to_owned();
+    app.get("/api/v1/users", Some(&fresh))
+        .await
         .problem(403, "/problems/forbidden");
+    assert_eq!(
+        app.get("/api/v1/auth/me", Some(&fresh)).await.json()["role"],
+        "clinician"
+    );
+}
+
+/// Re-enabling a user does not revive the tokens issued before the disable (issue 12, point 5).
+async fn reenabling_does_not_revive_old_tokens(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let (id, old) = app.staff(Role::Clinician, "dr@clinic.org");
+    assert_eq!(app.get("/api/v1/auth/me", Some(&old)).await.status, 200);
+    for disabled in [true, false] {
+        let res = app
+            .patch(
+                &format!("/api/v1/users/{id}"),
+                Some(&admin),
+                &json!({"disabled": disabled}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 200);
+    }
+    app.get("/api/v1/auth/me", Some(&old))
+        .await
+        .problem(401, "/problems/unauthenticated");
+    let signin = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"email": "dr@clinic.org", "password": STAFF_PASSWORD}),
+        )
+        .await;
+    assert_eq!(signin.status, 200);
+    let fresh = signin.json()["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.get("/api/v1/auth/me", Some(&fresh)).await.status, 200);
+    // A change of name only does not end anyone's session.
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            &json!({"display_name": "Dr. R"}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(app.get("/api/v1/auth/me", Some(&fresh)).await.status, 200);
 }
 
 async fn only_admins_reach_user_admin(backend: Backend) {
@@ -366,6 +425,7 @@ async fn only_admins_reach_user_admin(backend: Backend) {
 }
 
 on_both_backends!(
+    reenabling_does_not_revive_old_tokens,
     registration,
     signup_can_be_turned_off,
     sign_in_and_the_same_401_for_every_failure,
@@ -497,6 +557,35 @@ mod external_identity_provider {
         // Our own HS256 tokens keep working beside the provider's.
         let (_, local) = app.staff(Role::Admin, "admin@clinic.org");
         assert_eq!(app.get("/api/v1/auth/me", Some(&local)).await.status, 200);
+
+        // After the first sign-in the role is the database's: an administrator's demotion holds
+        // whatever the provider's tokens claim, and tokens issued before it are refused.
+        let issued = |iat: i64| {
+            let claims = json!({"sub": "idp-user-42", "iss": "https://login.clinic.example", "aud": "intake",
+                                "exp": now + 600, "iat": iat, "intake_role": "clinician"});
+            jsonwebtoken::encode(&Header::new(alg), &claims, &key).unwrap()
+        };
+        let earlier = issued(now - 60);
+        assert_eq!(
+            app.get("/api/v1/auth/me", Some(&earlier)).await.json()["role"],
+            "clinician"
+        );
+        let res = app
+            .patch(
+                &format!("/api/v1/users/{}", body["id"].as_str().unwrap()),
+                Some(&local),
+                &json!({"role": "patient"}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 200);
+        app.get("/api/v1/auth/me", Some(&earlier))
+            .await
+            .problem(401, "/problems/unauthenticated");
+        let later = issued(chrono::Utc::now().timestamp() + 1);
+        let me = app.get("/api/v1/auth/me", Some(&later)).await;
+        assert_eq!(me.status, 200, "{}", String::from_utf8_lossy(&me.body));
+        assert_eq!(me.json()["role"], "patient", "the claim does not undo the demotion");
     }
 
     #[actix_web::test]

@@ -234,10 +234,15 @@ where
         (id.into(), self.token(id.into(), role))
     }
 
+    /// A token for the user as the service would issue it now (their current token version).
     pub fn token(&self, user_id: Uuid, role: Role) -> String {
+        let mut conn = self.state.pool.get().expect("connection");
+        let version = auth::repo::find(&mut conn, user_id.into())
+            .expect("user row")
+            .map_or(0, |u| u.token_version);
         self.state
             .tokens
-            .issue(user_id.into(), role)
+            .issue(user_id.into(), role, version)
             .expect("token")
             .access_token
     }

@@ -1,7 +1,7 @@
 //! Every protected route, taken from the OpenAPI document (so a new route cannot be missed):
 //! no token, a garbage token, a token whose `nbf` is in the future → 401 problem before the body
-//! is looked at; a disabled user's token → 401 on every request that would reach data; the wrong
-//! role → 403.
+//! is looked at; a token issued before its user was disabled and enabled again, and a disabled
+//! user's token → 401 on every request that would reach data; the wrong role → 403.
 
 use intake_api::auth::Role;
 use intake_api::db::Backend;
@@ -46,6 +46,15 @@ async fn every_protected_route_needs_a_valid_token(backend: Backend) {
         None,
     )
     .await;
+    // Issued before its user was disabled and enabled again: not revived.
+    let (revived_id, revived) = app.staff(Role::Admin, "third@clinic.org");
+    for disabled in [true, false] {
+        let path = format!("/api/v1/users/{revived_id}");
+        let res = app
+            .patch(&path, Some(&second_admin), &json!({"disabled": disabled}), None)
+            .await;
+        assert_eq!(res.status, 200);
+    }
     // Signed with the right key, but not valid for ten minutes yet (`nbf`).
     let now = chrono::Utc::now().timestamp();
     let not_yet = jsonwebtoken::encode(
@@ -64,18 +73,21 @@ async fn every_protected_route_needs_a_valid_token(backend: Backend) {
                 .await;
             res.problem(401, "/problems/unauthenticated");
         }
-        // The disabled user's token: refused on a well-formed request (the account is checked
-        // with the work itself, before any data is read or written).
+        // The disabled user's token, and one issued before a disable that was undone: refused
+        // on a well-formed request (the account is checked with the work itself, before any
+        // data is read or written).
         let body = valid_body_for(&method, &path);
-        let mut req = crate::helpers::with_token(
-            actix_web::test::TestRequest::default().method(m.clone()).uri(&path),
-            Some(admin.as_str()),
-        )
-        .insert_header(("If-Match", "\"1\""));
-        if let Some(b) = &body {
-            req = req.set_json(b);
+        for token in [&admin, &revived] {
+            let mut req = crate::helpers::with_token(
+                actix_web::test::TestRequest::default().method(m.clone()).uri(&path),
+                Some(token.as_str()),
+            )
+            .insert_header(("If-Match", "\"1\""));
+            if let Some(b) = &body {
+                req = req.set_json(b);
+            }
+            app.send(req).await.problem(401, "/problems/unauthenticated");
         }
-        app.send(req).await.problem(401, "/problems/unauthenticated");
     }
 }
 
