@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
-use super::domain::{Actor, Role, normalize_email};
+use super::domain::{Actor, Role, canonical_email};
 use super::repo::{self, NewUserRow};
 use super::token::Identity;
 use crate::clock;
@@ -69,7 +69,7 @@ fn provision_external(
     let placeholder = format!("{}@external.invalid", &hex(&Sha256::digest(subject.as_bytes()))[..24]);
     // Never link to an existing local account by email: the provider's claim is not proof of it.
     let email = email
-        .map(normalize_email)
+        .and_then(|e| canonical_email(e).ok())
         .filter(|e| e.contains('@') && e.len() <= 254)
         .filter(|e| matches!(repo::find_by_email(conn, e), Ok(None)))
         .unwrap_or(placeholder);

@@ -8,6 +8,9 @@ use diesel::sql_types::Text;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use unicode_normalization::UnicodeNormalization;
+use unicode_script::{Script, UnicodeScript};
+
 use crate::error::ApiError;
 use crate::ids::{ParseError, PatientId, TextColumn, UserId};
 
@@ -109,9 +112,52 @@ impl Actor {
     }
 }
 
-/// Emails are compared trimmed and case-insensitively.
-pub fn normalize_email(raw: &str) -> String {
-    raw.trim().to_lowercase()
+/// An email as accounts compare it (SECURITY.md): Unicode NFKC, lower case, the domain in IDNA
+/// ASCII (punycode). An address carrying an invisible character, or whose local part or a
+/// domain label mixes scripts, is refused: it could only be a lookalike of another address
+/// (`ana@exаmple.org` with a Cyrillic а). Fullwidth or decomposed forms fold to the plain one.
+pub fn canonical_email(raw: &str) -> Result<String, &'static str> {
+    let folded: String = raw.trim().nfkc().collect::<String>().to_lowercase();
+    if folded
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
+    {
+        return Err("must not contain invisible characters or spaces");
+    }
+    let (local, domain) = folded.rsplit_once('@').ok_or("must be a valid email address")?;
+    if local.is_empty() || domain.is_empty() {
+        return Err("must be a valid email address");
+    }
+    if mixes_scripts(local) || domain.split('.').any(mixes_scripts) {
+        return Err("must not mix alphabets within the name or a part of the domain");
+    }
+    let domain = idna::domain_to_ascii(domain).map_err(|_| "must have a valid domain")?;
+    Ok(format!("{local}@{domain}"))
+}
+
+/// Default-ignorable code points (Unicode DerivedCoreProperties): they render as nothing.
+fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F..=0x1160 | 0x17B4..=0x17B5 | 0x180B..=0x180F
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0x3164 | 0xFE00..=0xFE0F
+        | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFF8 | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+        | 0xE0000..=0xE0FFF)
+}
+
+/// More than one script among the letters (digits and punctuation are script-neutral).
+fn mixes_scripts(s: &str) -> bool {
+    let mut first = None;
+    for script in s.chars().map(|c| c.script()) {
+        if matches!(script, Script::Common | Script::Inherited | Script::Unknown) {
+            continue;
+        }
+        match first {
+            None => first = Some(script),
+            Some(f) if f != script => return true,
+            Some(_) => {}
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -151,6 +197,36 @@ mod tests {
 
     #[test]
     fn emails_are_normalised() {
-        assert_eq!(normalize_email("  Ana.Lopez@Clinic.ORG "), "ana.lopez@clinic.org");
+        assert_eq!(
+            canonical_email("  Ana.Lopez@Clinic.ORG ").unwrap(),
+            "ana.lopez@clinic.org"
+        );
+        // Fullwidth letters, decomposed accents and an upper-case IDN all fold to one form.
+        assert_eq!(canonical_email("ana@ｅｘａｍｐｌｅ.org").unwrap(), "ana@example.org");
+        assert_eq!(
+            canonical_email("jose\u{301}@example.org").unwrap(),
+            "jos\u{e9}@example.org"
+        );
+        assert_eq!(canonical_email("ana@BÜCHER.de").unwrap(), "ana@xn--bcher-kva.de");
+        assert_eq!(
+            canonical_email("ana@bu\u{308}cher.de").unwrap(),
+            canonical_email("ana@b\u{fc}cher.de").unwrap()
+        );
+    }
+
+    #[test]
+    fn lookalike_emails_are_refused() {
+        for lookalike in [
+            "ana@ex\u{430}mple.org",   // Cyrillic а in a Latin label
+            "\u{430}na@example.org",   // Cyrillic а in a Latin name
+            "ana@example.org\u{200b}", // zero-width space
+            "an\u{200d}a@example.org", // zero-width joiner
+            "ana@exa mple.org",
+            "ana.example.org",
+        ] {
+            assert!(canonical_email(lookalike).is_err(), "{lookalike:?}");
+        }
+        // One script throughout is fine, whichever it is.
+        assert_eq!(canonical_email("иван@пример.рф").unwrap(), "иван@xn--e1afmkfd.xn--p1ai");
     }
 }

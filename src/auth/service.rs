@@ -10,7 +10,7 @@ use super::api::{
     CreateUserRequest, MeResponse, RegisterRequest, RegisterResponse, TokenRequest, TokenResponse, UpdateUserRequest,
     UserListQuery, UserResponse,
 };
-use super::domain::{Actor, Role, normalize_email};
+use super::domain::{Actor, Role, canonical_email};
 use super::password;
 use super::repo::{self, NewUserRow, UserChanges, UserRow};
 use crate::audit::event::{self as audit, AuditEvent, Origin, Outcome, RequestMeta};
@@ -40,6 +40,11 @@ async fn hash_password(state: &AppState, password: String) -> Result<String, Api
 async fn verify_password(state: &AppState, password: String, phc: String) -> Result<bool, ApiError> {
     let _permit = state.hashing.acquire().await.map_err(ApiError::internal)?;
     Ok(web::block(move || password::verify(&password, &phc)).await?)
+}
+
+/// The canonical form of an address a new account is given, or a 422 naming `email`.
+fn account_email(raw: &str) -> Result<String, ApiError> {
+    canonical_email(raw).map_err(|why| ApiError::invalid("email", "email", why))
 }
 
 fn check_password_policy(password: &str, email: &str) -> Result<(), ApiError> {
@@ -76,7 +81,7 @@ pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest)
             "patient self-registration is turned off at this clinic".into(),
         ));
     }
-    let email = normalize_email(&req.email);
+    let email = account_email(&req.email)?;
     check_password_policy(&req.password, &email)?;
     let hash = hash_password(state, req.password).await?;
     let display_name = req
@@ -134,7 +139,8 @@ fn lockout(conn: &mut DbConn, keys: &[(&str, i64)], now: NaiveDateTime) -> Resul
 /// Email and password sign-in. One 401 for unknown email, wrong password and disabled account,
 /// with the same work done in each case; 429 with `Retry-After` after repeated failures.
 pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Result<TokenResponse, ApiError> {
-    let email = normalize_email(&req.email);
+    // An address no account can have still costs a full check (the same 401, the same work).
+    let email = canonical_email(&req.email).unwrap_or_else(|_| req.email.trim().to_lowercase());
     let account_key = format!("acct:{}", &hex(&Sha256::digest(email.as_bytes()))[..32]);
     let address_key = meta.client_addr.as_ref().map(|a| format!("addr:{a}"));
 
@@ -251,7 +257,7 @@ pub async fn create_user(
             "staff accounts are clinician or admin; patients register themselves",
         ));
     }
-    let email = normalize_email(&req.email);
+    let email = account_email(&req.email)?;
     check_password_policy(&req.password, &email)?;
     let hash = hash_password(state, req.password).await?;
     db::run(&state.pool, move |conn| {
@@ -381,10 +387,7 @@ pub fn create_staff(
     display_name: &str,
     only_if_no_admin: bool,
 ) -> Result<Option<UserId>, ApiError> {
-    let email = normalize_email(email);
-    if !email.contains('@') {
-        return Err(ApiError::invalid("email", "email", "must be a valid email address"));
-    }
+    let email = account_email(email)?;
     check_password_policy(password, &email)?;
     let hash = password::hash(password).map_err(ApiError::Internal)?;
     db::write_tx(conn, |conn| {

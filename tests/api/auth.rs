@@ -354,6 +354,61 @@ async fn role_changes_apply_at_once(backend: Backend) {
     );
 }
 
+/// Lookalike addresses never make a second account: fullwidth and decomposed forms fold into the
+/// existing one (409), invisible characters and mixed alphabets are refused (422) (issue 12,
+/// point 6).
+async fn lookalike_emails_make_no_second_account(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    for email in ["ana@example.org", "ana@b\u{fc}cher.de"] {
+        let res = app
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &json!({"email": email, "password": PATIENT_PASSWORD}),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+    }
+    for (lookalike, statuses) in [
+        (
+            "ana@\u{ff45}\u{ff58}\u{ff41}\u{ff4d}\u{ff50}\u{ff4c}\u{ff45}.org",
+            [409, 422],
+        ), // fullwidth
+        ("ANA@Example.ORG", [409, 409]),
+        ("ana@bu\u{308}cher.de", [409, 409]),    // NFD of an accepted NFC address
+        ("ana@xn--bcher-kva.de", [409, 409]),    // its punycode
+        ("ana@ex\u{430}mple.org", [422, 422]),   // Cyrillic а
+        ("ana@example.org\u{200b}", [422, 422]), // zero-width space
+        ("a\u{200d}na@example.org", [422, 422]), // zero-width joiner
+    ] {
+        let res = app
+            .post(
+                "/api/v1/auth/register",
+                None,
+                &json!({"email": lookalike, "password": PATIENT_PASSWORD}),
+            )
+            .await;
+        assert!(
+            statuses.contains(&res.status.as_u16()),
+            "{lookalike:?}: {} {}",
+            res.status,
+            String::from_utf8_lossy(&res.body)
+        );
+    }
+    let patients = app.get("/api/v1/users?role=patient", Some(&admin)).await.json();
+    assert_eq!(patients["items"].as_array().unwrap().len(), 2, "no second account");
+    // The fullwidth form signs in to the one account.
+    let res = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"email": "ana@\u{ff45}\u{ff58}\u{ff41}\u{ff4d}\u{ff50}\u{ff4c}\u{ff45}.org", "password": PATIENT_PASSWORD}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+}
+
 /// Re-enabling a user does not revive the tokens issued before the disable (issue 12, point 5).
 async fn reenabling_does_not_revive_old_tokens(backend: Backend) {
     let app = spawn(backend).await;
@@ -425,6 +480,7 @@ async fn only_admins_reach_user_admin(backend: Backend) {
 }
 
 on_both_backends!(
+    lookalike_emails_make_no_second_account,
     reenabling_does_not_revive_old_tokens,
     registration,
     signup_can_be_turned_off,
