@@ -47,7 +47,12 @@ pub struct JwtSettings {
     pub secret: SecretString,
     pub issuer: String,
     pub audience: String,
+    /// Access tokens (`JWT_TTL_SECONDS`, default 15 minutes).
     pub ttl: Duration,
+    /// A sign-in session's refresh tokens (`REFRESH_TTL_DAYS`, default 14); an idle session
+    /// (no refresh for `REFRESH_IDLE_HOURS`, default 24) ends sooner.
+    pub refresh_ttl: Duration,
+    pub refresh_idle: Duration,
     pub external: Option<ExternalIdp>,
 }
 
@@ -206,7 +211,9 @@ impl Settings {
         };
         let jwt_issuer = r.text("JWT_ISSUER", "intake-api");
         let jwt_audience = r.text("JWT_AUDIENCE", "intake-api");
-        let ttl = r.number("JWT_TTL_SECONDS", 3600u64, 60, 86_400);
+        let ttl = r.number("JWT_TTL_SECONDS", 900u64, 60, 86_400);
+        let refresh_days = r.number("REFRESH_TTL_DAYS", 14u64, 1, 365);
+        let refresh_idle_hours = r.number("REFRESH_IDLE_HOURS", 24u64, 1, 24 * 365);
         let external = match r.raw("JWT_EXTERNAL_PUBLIC_KEY") {
             None => None,
             Some(pem) => {
@@ -309,6 +316,8 @@ impl Settings {
                 issuer: jwt_issuer,
                 audience: jwt_audience,
                 ttl: Duration::from_secs(ttl),
+                refresh_ttl: Duration::from_secs(refresh_days * 86_400),
+                refresh_idle: Duration::from_secs(refresh_idle_hours * 3_600),
                 external,
             },
             allow_patient_signup,
@@ -454,7 +463,9 @@ mod tests {
         assert_eq!(s.app_env, AppEnv::Development);
         assert_eq!(s.database_url, DbUrl::Sqlite("intake.db".into()));
         assert_eq!(s.bind_addr.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.jwt.ttl, Duration::from_secs(3600));
+        assert_eq!(s.jwt.ttl, Duration::from_secs(900));
+        assert_eq!(s.jwt.refresh_ttl, Duration::from_secs(14 * 86_400));
+        assert_eq!(s.jwt.refresh_idle, Duration::from_secs(24 * 3_600));
         assert_eq!(s.max_body_bytes, 1_048_576);
         let cutoffs = s.screening.cutoffs;
         assert_eq!((cutoffs.bp_systolic, cutoffs.bp_diastolic), (140, 90));

@@ -176,6 +176,10 @@ uuid_id!(
     /// One step of an intake's review history.
     ReviewId
 );
+uuid_id!(
+    /// A sign-in session.
+    SessionId
+);
 
 /// A JSON document stored as text, typed by what it holds. It is kept as the stored text and
 /// parsed only on demand: a read that passes a document through to the client never builds a

@@ -157,7 +157,30 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        client_addr -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (hash) {
+        hash -> Text,
+        session_id -> Text,
+        created_at -> Timestamp,
+        spent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(patient_name_tokens -> patients (patient_id));
+diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(intakes -> patients (patient_id));
 diesel::joinable!(intake_pain_types -> intakes (intake_id));
 diesel::joinable!(intake_flags -> intakes (intake_id));
@@ -176,4 +199,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     intake_submissions,
     idempotency_keys,
     intake_reviews,
+    sessions,
+    refresh_tokens,
 );

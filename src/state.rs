@@ -29,13 +29,14 @@ use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::ApiError;
 use crate::http::pagination::{CursorCodec, Page};
+use crate::ids::SessionId;
 
 /// Shared state of one running service (one instance, shared by every worker).
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub pool: DbPool,
     pub metrics: PrometheusMetrics,
-    pub tokens: TokenService,
+    pub tokens: Arc<TokenService>,
     pub audit: AuditSink,
     pub cursors: CursorCodec,
     /// Bounds concurrent Argon2 work (19 MiB each) so a burst of sign-ins cannot exhaust memory.
@@ -49,7 +50,7 @@ impl AppState {
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
-        let tokens = TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?;
+        let tokens = Arc::new(TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?);
         let cursors = CursorCodec::new(settings.jwt_secret_bytes());
         let audit = AuditSink::start(pool.clone())?;
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
@@ -70,15 +71,18 @@ impl AppState {
 pub struct Caller {
     pub actor: Actor,
     pub meta: RequestMeta,
+    /// The sign-in session the token names, if any.
+    pub session: Option<SessionId>,
     /// Refused or failed attempts, committed whatever becomes of the work (see [`Caller::deny`]).
     denied: RefCell<Vec<AuditEvent>>,
 }
 
 impl Caller {
-    pub fn new(actor: Actor, meta: RequestMeta) -> Self {
+    pub fn new(actor: Actor, meta: RequestMeta, session: Option<SessionId>) -> Self {
         Self {
             actor,
             meta,
+            session,
             denied: RefCell::default(),
         }
     }
@@ -140,7 +144,11 @@ impl Authenticated {
     /// Loads the caller's user row: unknown or disabled users are a 401.
     pub fn load(self, conn: &mut DbConn) -> Result<Caller, ApiError> {
         let actor = actor::load(conn, &self.identity)?;
-        Ok(Caller::new(actor, self.meta))
+        let session = match &self.identity {
+            Identity::Local { session, .. } => *session,
+            Identity::External { .. } => None,
+        };
+        Ok(Caller::new(actor, self.meta, session))
     }
 }
 

@@ -130,7 +130,8 @@ class Client:
 
 def seed(bin_dir, db_url, workdir, intakes=500, drafts=3000, patients=200):
     out = os.path.join(workdir, "seed.json")
-    env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": SECRET, "DATABASE_URL": db_url}
+    # The seeded clinician token must outlive the scenario (access tokens default to 15 min).
+    env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": SECRET, "DATABASE_URL": db_url, "JWT_TTL_SECONDS": "86400"}
     subprocess.run([binary("intake-seed", bin_dir and os.path.join(bin_dir, "intake-seed")), "seed", "--intakes", str(intakes),
                     "--drafts", str(drafts), "--patients", str(patients), "--out", out,
                     "--fixtures", os.path.join(ROOT, "tests", "fixtures")], check=True, env=env, capture_output=True)

@@ -16,19 +16,24 @@ use crate::text::hex;
 /// Loads the caller for a verified token. Unknown or disabled users are refused; the role in
 /// the database is authoritative for local users (a demotion applies at once).
 pub fn load(conn: &mut DbConn, identity: &Identity) -> Result<Actor, ApiError> {
-    let user_id = match identity {
-        Identity::Local { user_id, .. } => *user_id,
+    let (user_id, session) = match identity {
+        Identity::Local { user_id, session, .. } => (*user_id, *session),
         Identity::External {
             subject,
             role,
             email,
             name,
             ..
-        } => provision_external(conn, subject, *role, email.as_deref(), name.as_deref())?,
+        } => (
+            provision_external(conn, subject, *role, email.as_deref(), name.as_deref())?,
+            None,
+        ),
     };
-    let (user_id, role, display_name, disabled, patient_id, token_version, valid_after) =
-        repo::actor(conn, user_id)?.ok_or(ApiError::Unauthenticated)?;
-    if disabled || !still_valid(identity, token_version, valid_after) {
+    let (user_id, role, display_name, disabled, patient_id, token_version, valid_after, session_open) =
+        repo::actor(conn, user_id, session)?.ok_or(ApiError::Unauthenticated)?;
+    // A token of a session that was logged out, revoked or caught reusing a refresh token is
+    // refused at once, not when it expires.
+    if disabled || (session.is_some() && !session_open) || !still_valid(identity, token_version, valid_after) {
         return Err(ApiError::Unauthenticated);
     }
     Ok(Actor {

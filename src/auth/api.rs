@@ -39,18 +39,58 @@ pub struct TokenRequest {
     pub password: String,
 }
 
-/// A bearer token.
+/// A bearer token and the refresh token of its session.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMTkyIn0.sig", "token_type": "Bearer", "expires_in": 3600}))]
+#[schema(example = json!({"access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6ImF0K2p3dCJ9.eyJzdWIiOiIwMTkyIn0.sig", "token_type": "Bearer",
+    "expires_in": 900, "refresh_token": "N2Yz0k1fGx9m4Wq7cVb2Hs8JpL5tRe3uYi6Oa1Sd0Fg"}))]
 pub struct TokenResponse {
     /// JWT to send as `Authorization: Bearer <token>`.
     pub access_token: String,
     /// Always `Bearer`.
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
-    /// Seconds until the token expires.
-    #[schema(example = 3600)]
+    /// Seconds until the access token expires (`JWT_TTL_SECONDS`, 900 by default).
+    #[schema(example = 900)]
     pub expires_in: i64,
+    /// Opaque; `POST /api/v1/auth/refresh` exchanges it, once, for a new pair. The session ends
+    /// after `REFRESH_TTL_DAYS`, after `REFRESH_IDLE_HOURS` without a refresh, at logout, or
+    /// when a spent refresh token is presented again.
+    pub refresh_token: String,
+}
+
+/// A refresh token to exchange for a new pair.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"refresh_token": "N2Yz0k1fGx9m4Wq7cVb2Hs8JpL5tRe3uYi6Oa1Sd0Fg"}))]
+pub struct RefreshRequest {
+    #[validate(length(min = 1, max = 256))]
+    pub refresh_token: String,
+}
+
+/// One of the caller's open sign-in sessions.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f40", "current": true, "created_at": "2026-12-01T09:00:00Z",
+    "last_used_at": "2026-12-01T09:45:00Z", "expires_at": "2026-12-15T09:00:00Z", "client_addr": "203.0.113.7", "user_agent": "Mozilla/5.0"}))]
+pub struct SessionResponse {
+    pub id: Uuid,
+    /// The session of the token this list was asked with.
+    pub current: bool,
+    pub created_at: DateTime<Utc>,
+    /// Its last refresh.
+    pub last_used_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A new password; the current one is required when the account has one.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"current_password": "a long unique passphrase", "new_password": "an even longer passphrase"}))]
+pub struct PasswordRequest {
+    #[validate(length(min = 1, max = 1024))]
+    pub current_password: Option<String>,
+    /// At least 12 characters; not your email; not a common password.
+    #[schema(min_length = 12, max_length = 128)]
+    pub new_password: String,
 }
 
 /// A user account as administrators see it.
@@ -90,8 +130,10 @@ pub struct RegisterResponse {
     pub access_token: String,
     #[schema(example = "Bearer")]
     pub token_type: &'static str,
-    #[schema(example = 3600)]
+    #[schema(example = 900)]
     pub expires_in: i64,
+    /// The refresh token of the new session (see `TokenResponse`).
+    pub refresh_token: String,
 }
 
 /// The signed-in user.

@@ -1,19 +1,19 @@
 //! HTTP handlers of `/api/v1/auth` and `/api/v1/users`.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
 use super::api::{
-    CreateUserRequest, MeResponse, RegisterRequest, RegisterResponse, TokenRequest, TokenResponse, UpdateUserRequest,
-    UserListQuery, UserResponse,
+    CreateUserRequest, MeResponse, PasswordRequest, RefreshRequest, RegisterRequest, RegisterResponse, SessionResponse,
+    TokenRequest, TokenResponse, UpdateUserRequest, UserListQuery, UserResponse,
 };
-use super::service;
+use super::{service, sessions};
 use crate::audit::event::RequestMeta;
 use crate::error::{ApiError, Problem};
 use crate::http::extract::{ValidatedJson, ValidatedQuery};
 use crate::http::pagination::Page;
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
 use crate::state::AppState;
 use crate::state::Authenticated;
 
@@ -63,6 +63,108 @@ pub async fn create_token(
     ValidatedJson(body): ValidatedJson<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(service::login(&state, meta, body).await?))
+}
+
+/// Exchange a refresh token for a new access token and refresh token.
+///
+/// The presented refresh token is spent. Presenting a spent one again ends its whole session
+/// (someone else may hold a copy): its access tokens are refused from then on. Unknown, spent,
+/// expired and idle tokens all get the same 401.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "Renewed", body = TokenResponse),
+        (status = 401, description = "Unknown, spent, expired or revoked refresh token", body = Problem,
+         content_type = "application/problem+json",
+         example = json!({"type": "/problems/unauthenticated", "title": "Authentication required", "status": 401,
+                          "detail": "a valid bearer token is required", "instance": "/api/v1/auth/refresh"})),
+    )
+)]
+#[post("/refresh")]
+pub async fn refresh_token(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    ValidatedJson(body): ValidatedJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::refresh(&state, meta, body).await?))
+}
+
+/// End the current session.
+///
+/// The session's refresh token and every access token of it are refused from now on.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"))
+)]
+#[post("/logout")]
+pub async fn logout(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+    state.write(auth, sessions::logout).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The caller's open sessions, newest first.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Open sessions", body = Vec<SessionResponse>))
+)]
+#[get("/sessions")]
+pub async fn list_sessions(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+    let list = state.query(auth, sessions::list).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// End one of the caller's sessions (a lost phone, a shared computer).
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 404, description = "No open session of yours with this id", body = Problem,
+         content_type = "application/problem+json"),
+    )
+)]
+#[delete("/sessions/{id}")]
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = SessionId::from(id.into_inner());
+    state
+        .write(auth, move |conn, caller| sessions::revoke(conn, caller, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change your password, or set a first one.
+///
+/// `current_password` is required when the account has a password; a wrong one counts towards
+/// the sign-in lockout. Every access token issued before is refused and every other session
+/// ends; this session continues through its refresh token.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 422, description = "Wrong current password, or the new one breaks the policy", body = Problem,
+         content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds until another attempt is allowed"))),
+    )
+)]
+#[post("/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ValidatedJson(body): ValidatedJson<PasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    service::change_password(&state, auth, body).await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// The signed-in user.
@@ -149,4 +251,28 @@ pub async fn update_user(
         .write(auth, move |conn, caller| service::update_user(conn, caller, id, body))
         .await?;
     Ok(HttpResponse::Ok().json(user))
+}
+
+/// Sign a user out everywhere (admin): every session ends and every token issued so far is refused.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Signed out everywhere"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/{id}/sessions")]
+pub async fn revoke_user_sessions(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = UserId::from(id.into_inner());
+    state
+        .write(auth, move |conn, caller| sessions::revoke_all(conn, caller, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }

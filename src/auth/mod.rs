@@ -2,7 +2,8 @@
 //!
 //! Patients register themselves; administrators create staff accounts. Tokens are HS256 JWTs
 //! issued here, or (optionally) tokens from the clinic's identity provider. Every request loads
-//! the user row, so a disabled account or a changed role takes effect at once.
+//! the user row and the token's session, so a disabled account, a changed role or an ended
+//! session takes effect at once.
 
 pub mod actor;
 pub mod api;
@@ -11,6 +12,7 @@ pub mod handlers;
 pub mod password;
 pub mod repo;
 pub mod service;
+pub mod sessions;
 pub mod token;
 
 pub use domain::{Actor, Role};
@@ -22,6 +24,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub fn auth_routes(cfg: &mut ServiceConfig) {
     cfg.service(handlers::register)
         .service(handlers::create_token)
+        .service(handlers::refresh_token)
+        .service(handlers::logout)
+        .service(handlers::list_sessions)
+        .service(handlers::revoke_session)
+        .service(handlers::change_password)
         .service(handlers::get_current_user);
 }
 
@@ -29,5 +36,6 @@ pub fn auth_routes(cfg: &mut ServiceConfig) {
 pub fn user_routes(cfg: &mut ServiceConfig) {
     cfg.service(handlers::create_user)
         .service(handlers::list_users)
-        .service(handlers::update_user);
+        .service(handlers::update_user)
+        .service(handlers::revoke_user_sessions);
 }

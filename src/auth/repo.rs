@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::domain::Role;
 use crate::db::DbConn;
-use crate::ids::{PatientId, UserId};
-use crate::schema::{login_failures, patients, users};
+use crate::ids::{PatientId, SessionId, UserId};
+use crate::schema::{login_failures, patients, refresh_tokens, sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -78,7 +78,8 @@ pub fn find_by_external_subject(conn: &mut DbConn, subject: &str) -> QueryResult
 }
 
 /// What every authenticated request needs: role, name, disabled, the own patient profile, and
-/// what decides whether a token is still good (token version, tokens valid after).
+/// what decides whether a token is still good (token version, tokens valid after, whether its
+/// session is still open).
 pub type ActorRow = (
     UserId,
     Role,
@@ -87,9 +88,19 @@ pub type ActorRow = (
     Option<PatientId>,
     i64,
     Option<NaiveDateTime>,
+    bool,
 );
 
-pub fn actor(conn: &mut DbConn, user_id: UserId) -> QueryResult<Option<ActorRow>> {
+/// The caller's row, in one statement with the state of the token's session (a token without
+/// one asks about no session: the nil id, which no session has).
+pub fn actor(conn: &mut DbConn, user_id: UserId, session: Option<SessionId>) -> QueryResult<Option<ActorRow>> {
+    let session = session.unwrap_or(SessionId(uuid::Uuid::nil()));
+    let session_open = diesel::dsl::exists(
+        sessions::table
+            .filter(sessions::id.eq(session))
+            .filter(sessions::user_id.eq(users::id))
+            .filter(sessions::revoked_at.is_null()),
+    );
     // A scalar subquery, not a LEFT JOIN: when most `patients.user_id` are NULL (profiles staff
     // created), SQLite's statistics make the join scan every patient; the subquery always uses
     // the unique index.
@@ -107,9 +118,121 @@ pub fn actor(conn: &mut DbConn, user_id: UserId) -> QueryResult<Option<ActorRow>
             own_patient,
             users::token_version,
             users::tokens_valid_after,
+            session_open,
         ))
         .first(conn)
         .optional()
+}
+
+/// A sign-in session.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions, treat_none_as_default_value = false)]
+pub struct SessionRow {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub created_at: NaiveDateTime,
+    pub last_used_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+    pub client_addr: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+pub fn insert_session(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Stores a refresh token of a session by its hash.
+pub fn insert_refresh_token(conn: &mut DbConn, hash: &str, session: SessionId, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::hash.eq(hash),
+            refresh_tokens::session_id.eq(session),
+            refresh_tokens::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The session a refresh token belongs to, and when the token was spent (if it was).
+pub fn find_refresh_token(conn: &mut DbConn, hash: &str) -> QueryResult<Option<(Option<NaiveDateTime>, SessionRow)>> {
+    refresh_tokens::table
+        .inner_join(sessions::table)
+        .filter(refresh_tokens::hash.eq(hash))
+        .select((refresh_tokens::spent_at, SessionRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// Spends a refresh token; false when it was spent already (by a concurrent refresh).
+pub fn spend_refresh_token(conn: &mut DbConn, hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::hash.eq(hash))
+            .filter(refresh_tokens::spent_at.is_null()),
+    )
+    .set(refresh_tokens::spent_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn touch_session(conn: &mut DbConn, id: SessionId, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(sessions::table.find(id))
+        .set(sessions::last_used_at.eq(now))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Ends one session of the user; false when it is not theirs or already ended.
+pub fn revoke_session(conn: &mut DbConn, user: UserId, id: SessionId, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Ends every open session of the user but `keep`; returns how many.
+pub fn revoke_sessions(
+    conn: &mut DbConn,
+    user: UserId,
+    keep: Option<SessionId>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let keep = keep.unwrap_or(SessionId(uuid::Uuid::nil()));
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(keep)),
+    )
+    .set(sessions::revoked_at.eq(now))
+    .execute(conn)
+}
+
+/// The user's open sessions, newest first.
+pub fn open_sessions(conn: &mut DbConn, user: UserId, now: NaiveDateTime) -> QueryResult<Vec<SessionRow>> {
+    sessions::table
+        .filter(sessions::user_id.eq(user))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now))
+        .order(sessions::created_at.desc())
+        .select(SessionRow::as_select())
+        .load(conn)
+}
+
+pub fn set_password(conn: &mut DbConn, id: UserId, hash: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((users::password_hash.eq(hash), users::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Refuses every token issued to the user so far (a disable, a role change).

@@ -7,12 +7,13 @@ use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
 use super::api::{
-    CreateUserRequest, MeResponse, RegisterRequest, RegisterResponse, TokenRequest, TokenResponse, UpdateUserRequest,
-    UserListQuery, UserResponse,
+    CreateUserRequest, MeResponse, PasswordRequest, RefreshRequest, RegisterRequest, RegisterResponse, TokenRequest,
+    TokenResponse, UpdateUserRequest, UserListQuery, UserResponse,
 };
 use super::domain::{Actor, Role, canonical_email};
 use super::password;
 use super::repo::{self, NewUserRow, UserChanges, UserRow};
+use super::sessions::{self, Refresh, SignedIn};
 use crate::audit::event::{self as audit, AuditEvent, Origin, Outcome, RequestMeta};
 use crate::clock;
 use crate::db::{self, DbConn};
@@ -47,8 +48,8 @@ fn account_email(raw: &str) -> Result<String, ApiError> {
     canonical_email(raw).map_err(|why| ApiError::invalid("email", "email", why))
 }
 
-fn check_password_policy(password: &str, email: &str) -> Result<(), ApiError> {
-    let issues = password::check_policy(password, email, "password");
+fn check_password_policy(password: &str, email: &str, field: &str) -> Result<(), ApiError> {
+    let issues = password::check_policy(password, email, field);
     if issues.is_empty() {
         Ok(())
     } else {
@@ -56,13 +57,13 @@ fn check_password_policy(password: &str, email: &str) -> Result<(), ApiError> {
     }
 }
 
-fn token_response(state: &AppState, user: &UserRow) -> Result<TokenResponse, ApiError> {
-    let t = state.tokens.issue(user.id, user.role, user.token_version)?;
-    Ok(TokenResponse {
-        access_token: t.access_token,
+fn token_response(signed_in: SignedIn) -> TokenResponse {
+    TokenResponse {
+        access_token: signed_in.access.access_token,
         token_type: "Bearer",
-        expires_in: t.expires_in,
-    })
+        expires_in: signed_in.access.expires_in,
+        refresh_token: signed_in.refresh_token,
+    }
 }
 
 fn actor_from_row(row: &UserRow) -> Actor {
@@ -82,13 +83,14 @@ pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest)
         ));
     }
     let email = account_email(&req.email)?;
-    check_password_policy(&req.password, &email)?;
+    check_password_policy(&req.password, &email, "password")?;
     let hash = hash_password(state, req.password).await?;
     let display_name = req
         .display_name
         .map(|d| d.trim().to_owned())
         .unwrap_or_else(|| email.clone());
-    let row = db::run(&state.pool, move |conn| {
+    let (tokens, settings) = (state.tokens.clone(), state.settings.clone());
+    let (row, signed_in) = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             if repo::find_by_email(conn, &email)?.is_some() {
                 return Err(ApiError::conflict("an account with this email already exists"));
@@ -104,11 +106,12 @@ pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest)
                 },
                 &[AuditEvent::new("user.register", "user", row.id)],
             )?;
-            Ok(row)
+            let signed_in = sessions::open(conn, &tokens, &settings.jwt, &row, &meta)?;
+            Ok((row, signed_in))
         })
     })
     .await?;
-    let token = token_response(state, &row)?;
+    let token = token_response(signed_in);
     Ok(RegisterResponse {
         user: MeResponse {
             id: row.id.into(),
@@ -120,6 +123,7 @@ pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest)
         access_token: token.access_token,
         token_type: token.token_type,
         expires_in: token.expires_in,
+        refresh_token: token.refresh_token,
     })
 }
 
@@ -177,11 +181,11 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
     let password_ok = verify_password(state, req.password, phc).await?;
     let accepted = password_ok && user.as_ref().is_some_and(|u| !u.disabled && u.password_hash.is_some());
 
-    let user_for_tx = user.clone();
+    let (tokens, settings) = (state.tokens.clone(), state.settings.clone());
     db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let now = clock::now();
-            match (&user_for_tx, accepted) {
+            match (&user, accepted) {
                 (Some(u), true) => {
                     repo::clear_failures(conn, &account_key)?;
                     let actor = actor_from_row(u);
@@ -192,7 +196,14 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
                             meta: &meta,
                         },
                         &[AuditEvent::new("auth.login", "user", u.id)],
-                    )
+                    )?;
+                    Ok(Some(token_response(sessions::open(
+                        conn,
+                        &tokens,
+                        &settings.jwt,
+                        u,
+                        &meta,
+                    )?)))
                 }
                 _ => {
                     let window = chrono::Duration::from_std(LOCKOUT_WINDOW).map_err(ApiError::internal)?;
@@ -202,7 +213,71 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
                         repo::record_failure(conn, a, now)?;
                     }
                     let mut event = AuditEvent::new("auth.login_failed", "user", "").outcome(Outcome::Failure);
-                    event.resource_id = user_for_tx.as_ref().map(|u| u.id.to_string());
+                    event.resource_id = user.as_ref().map(|u| u.id.to_string());
+                    audit::record(
+                        conn,
+                        Origin {
+                            actor: None,
+                            meta: &meta,
+                        },
+                        &[event],
+                    )?;
+                    // The failure is committed; the caller gets the one 401.
+                    Ok(None)
+                }
+            }
+        })
+    })
+    .await?
+    .ok_or(ApiError::InvalidCredentials)
+}
+
+/// A new access token and refresh token for a refresh token, which is spent by it. A spent one
+/// presented again ends its session (committed), and answers the same 401 as an unknown one.
+pub async fn refresh(state: &AppState, meta: RequestMeta, req: RefreshRequest) -> Result<TokenResponse, ApiError> {
+    let (tokens, settings) = (state.tokens.clone(), state.settings.clone());
+    let renewed = db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            sessions::refresh(conn, &tokens, &settings.jwt, &req.refresh_token, &meta)
+        })
+    })
+    .await?;
+    match renewed {
+        Refresh::Renewed(signed_in) => Ok(token_response(signed_in)),
+        Refresh::Reused => Err(ApiError::Unauthenticated),
+    }
+}
+
+/// Changes the caller's password (or sets a first one). The current one is required when the
+/// account has one; a wrong one counts towards the sign-in lockout. Tokens issued before are
+/// refused and the caller's other sessions end; this session renews with its refresh token.
+pub async fn change_password(state: &AppState, auth: Authenticated, req: PasswordRequest) -> Result<(), ApiError> {
+    let caller = state.query(auth, |_, caller| Ok(caller.clone())).await?;
+    let user_id = caller.actor.user_id;
+    let user = db::run(&state.pool, move |conn| {
+        repo::find(conn, user_id)?.ok_or(ApiError::Unauthenticated)
+    })
+    .await?;
+    let account_key = format!("acct:{}", &hex(&Sha256::digest(user.email.as_bytes()))[..32]);
+    let key = account_key.clone();
+    let blocked = db::run(&state.pool, move |conn| {
+        lockout(conn, &[(&key, MAX_FAILURES_PER_ACCOUNT)], clock::now())
+    })
+    .await?;
+    if let Some(retry_after_secs) = blocked {
+        return Err(ApiError::TooManyRequests { retry_after_secs });
+    }
+    if let Some(phc) = user.password_hash.clone() {
+        let current = req
+            .current_password
+            .clone()
+            .ok_or_else(|| ApiError::invalid("current_password", "required", "your current password is required"))?;
+        if !verify_password(state, current, phc).await? {
+            let meta = caller.meta.clone();
+            db::run(&state.pool, move |conn| {
+                db::write_tx(conn, |conn| {
+                    repo::record_failure(conn, &account_key, clock::now())?;
+                    let event = AuditEvent::new("auth.password_change", "user", user_id).outcome(Outcome::Failure);
                     audit::record(
                         conn,
                         Origin {
@@ -211,17 +286,35 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
                         },
                         &[event],
                     )
-                }
-            }
+                    .map_err(ApiError::from)
+                })
+            })
+            .await?;
+            return Err(ApiError::invalid(
+                "current_password",
+                "mismatch",
+                "is not your current password",
+            ));
+        }
+    }
+    check_password_policy(&req.new_password, &user.email, "new_password")?;
+    let hash = hash_password(state, req.new_password).await?;
+    db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let now = clock::now();
+            repo::set_password(conn, user_id, &hash, now)?;
+            repo::revoke_tokens(conn, user_id, now)?;
+            repo::revoke_sessions(conn, user_id, caller.session, now)?;
+            repo::clear_failures(conn, &account_key)?;
+            audit::record(
+                conn,
+                caller.origin(),
+                &[AuditEvent::new("auth.password_change", "user", user_id)],
+            )
             .map_err(ApiError::from)
         })
     })
-    .await?;
-
-    match user {
-        Some(u) if accepted => token_response(state, &u),
-        _ => Err(ApiError::InvalidCredentials),
-    }
+    .await
 }
 
 /// The signed-in user.
@@ -258,7 +351,7 @@ pub async fn create_user(
         ));
     }
     let email = account_email(&req.email)?;
-    check_password_policy(&req.password, &email)?;
+    check_password_policy(&req.password, &email, "password")?;
     let hash = hash_password(state, req.password).await?;
     db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
@@ -388,7 +481,7 @@ pub fn create_staff(
     only_if_no_admin: bool,
 ) -> Result<Option<UserId>, ApiError> {
     let email = account_email(email)?;
-    check_password_policy(password, &email)?;
+    check_password_policy(password, &email, "password")?;
     let hash = password::hash(password).map_err(ApiError::Internal)?;
     db::write_tx(conn, |conn| {
         if only_if_no_admin && repo::count_enabled_admins(conn)? > 0 {

@@ -11,9 +11,18 @@ use uuid::Uuid;
 use super::domain::Role;
 use crate::config::{ExternalIdp, JwtSettings};
 use crate::error::ApiError;
-use crate::ids::UserId;
+use crate::ids::{SessionId, UserId};
+
+/// How long the token between a password and a second factor lasts.
+const MFA_PENDING_SECS: i64 = 300;
 
 const LEEWAY_SECS: u64 = 30;
+
+/// The `typ` of access tokens (RFC 9068): a token of another kind is never one.
+pub const ACCESS_TYP: &str = "at+jwt";
+/// The `typ` of the short token between a password and a second factor: only
+/// `POST /auth/mfa/verify` takes it.
+pub const MFA_TYP: &str = "mfa+jwt";
 
 /// Claims of the tokens this service issues.
 #[derive(Debug, Serialize, Deserialize)]
@@ -24,6 +33,9 @@ pub struct Claims {
     /// with an older one are refused. (Tokens from before it existed read as 0.)
     #[serde(default)]
     pub ver: i64,
+    /// The sign-in session (absent for tokens issued outside one, e.g. by tooling).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     pub iat: i64,
     pub exp: i64,
     pub iss: String,
@@ -34,8 +46,13 @@ pub struct Claims {
 /// Who a valid token says the caller is. The user row is checked on every request afterwards.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
-    /// A user of this service, with the token version the token was issued under.
-    Local { user_id: UserId, version: i64 },
+    /// A user of this service, with the token version the token was issued under and its
+    /// sign-in session.
+    Local {
+        user_id: UserId,
+        version: i64,
+        session: Option<SessionId>,
+    },
     /// A user of the clinic's identity provider, keyed by `issuer|subject`.
     External {
         subject: String,
@@ -91,24 +108,69 @@ impl TokenService {
         })
     }
 
-    pub fn issue(&self, user_id: UserId, role: Role, version: i64) -> Result<IssuedToken, ApiError> {
+    /// An access token for the user at `version` (their current token version), in `session`.
+    pub fn issue(
+        &self,
+        user_id: UserId,
+        role: Role,
+        version: i64,
+        session: Option<SessionId>,
+    ) -> Result<IssuedToken, ApiError> {
+        self.sign(ACCESS_TYP, user_id, role, version, session, self.ttl_secs)
+    }
+
+    /// The short token a user with a second factor gets for their password, to exchange with a
+    /// code at `POST /auth/mfa/verify`; it is no access token.
+    pub fn issue_mfa_pending(&self, user_id: UserId, role: Role, version: i64) -> Result<IssuedToken, ApiError> {
+        self.sign(MFA_TYP, user_id, role, version, None, MFA_PENDING_SECS)
+    }
+
+    fn sign(
+        &self,
+        typ: &str,
+        user_id: UserId,
+        role: Role,
+        version: i64,
+        session: Option<SessionId>,
+        ttl_secs: i64,
+    ) -> Result<IssuedToken, ApiError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             role: role.as_str().into(),
             ver: version,
+            sid: session.map(|s| s.to_string()),
             iat: now,
-            exp: now + self.ttl_secs,
+            exp: now + ttl_secs,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             jti: Uuid::new_v4().to_string(),
         };
-        let access_token =
-            encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)?;
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(typ.to_owned());
+        let access_token = encode(&header, &claims, &self.encoding).map_err(ApiError::internal)?;
         Ok(IssuedToken {
             access_token,
-            expires_in: self.ttl_secs,
+            expires_in: ttl_secs,
         })
+    }
+
+    /// Verifies an MFA-pending token: the user and the token version it was issued under.
+    pub fn verify_mfa_pending(&self, token: &str) -> Result<(UserId, i64), ApiError> {
+        let claims = self.local_claims(token, MFA_TYP)?;
+        let user_id = Uuid::parse_str(&claims.sub).map_err(|_| ApiError::Unauthenticated)?;
+        Ok((user_id.into(), claims.ver))
+    }
+
+    /// This service's token of kind `typ`: signature, issuer, audience, expiry, `nbf`.
+    fn local_claims(&self, token: &str, typ: &str) -> Result<Claims, ApiError> {
+        let header = decode_header(token).map_err(|_| ApiError::Unauthenticated)?;
+        if header.alg != Algorithm::HS256 || header.typ.as_deref() != Some(typ) {
+            return Err(ApiError::Unauthenticated);
+        }
+        decode::<Claims>(token, &self.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|_| ApiError::Unauthenticated)
     }
 
     /// Verifies a bearer token. `alg: none`, a wrong key, issuer or audience, an expired token:
@@ -116,12 +178,19 @@ impl TokenService {
     pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
         let header = decode_header(token).map_err(|_| ApiError::Unauthenticated)?;
         if header.alg == Algorithm::HS256 {
-            let data =
-                decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| ApiError::Unauthenticated)?;
-            let user_id = Uuid::parse_str(&data.claims.sub).map_err(|_| ApiError::Unauthenticated)?;
+            // Ours: an access token only (an MFA-pending token is not one).
+            let claims = self.local_claims(token, ACCESS_TYP)?;
+            let user_id = Uuid::parse_str(&claims.sub).map_err(|_| ApiError::Unauthenticated)?;
+            let session = claims
+                .sid
+                .as_deref()
+                .map(|s| Uuid::parse_str(s).map(SessionId::from))
+                .transpose()
+                .map_err(|_| ApiError::Unauthenticated)?;
             return Ok(Identity::Local {
                 user_id: user_id.into(),
-                version: data.claims.ver,
+                version: claims.ver,
+                session,
             });
         }
         let ext = self.external.as_ref().ok_or(ApiError::Unauthenticated)?;
@@ -189,17 +258,20 @@ mod tests {
             issuer: "intake-api".into(),
             audience: "intake-api".into(),
             ttl: Duration::from_secs(600),
+            refresh_ttl: Duration::from_secs(86_400),
+            refresh_idle: Duration::from_secs(3_600),
             external: None,
         }
     }
 
+    fn access_header() -> Header {
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = Some(ACCESS_TYP.into());
+        header
+    }
+
     fn forge(claims: &Claims, secret: &[u8]) -> String {
-        encode(
-            &Header::new(Algorithm::HS256),
-            claims,
-            &EncodingKey::from_secret(secret),
-        )
-        .unwrap()
+        encode(&access_header(), claims, &EncodingKey::from_secret(secret)).unwrap()
     }
 
     fn claims(user: UserId) -> Claims {
@@ -208,6 +280,7 @@ mod tests {
             sub: user.to_string(),
             role: "patient".into(),
             ver: 0,
+            sid: None,
             iat: now,
             exp: now + 600,
             iss: "intake-api".into(),
@@ -220,15 +293,26 @@ mod tests {
     fn issued_tokens_verify() {
         let svc = TokenService::new(&settings(), SECRET).unwrap();
         let user = UserId::new();
-        let t = svc.issue(user, Role::Clinician, 3).unwrap();
+        let session = SessionId::new();
+        let t = svc.issue(user, Role::Clinician, 3, Some(session)).unwrap();
         assert_eq!(t.expires_in, 600);
         assert_eq!(
             svc.verify(&t.access_token).unwrap(),
             Identity::Local {
                 user_id: user,
-                version: 3
+                version: 3,
+                session: Some(session)
             }
         );
+        // The token between a password and a second factor is no access token, and the other
+        // way round.
+        let pending = svc.issue_mfa_pending(user, Role::Clinician, 3).unwrap();
+        assert!(matches!(
+            svc.verify(&pending.access_token),
+            Err(ApiError::Unauthenticated)
+        ));
+        assert_eq!(svc.verify_mfa_pending(&pending.access_token).unwrap(), (user, 3));
+        assert!(svc.verify_mfa_pending(&t.access_token).is_err());
     }
 
     #[test]
@@ -239,12 +323,7 @@ mod tests {
         let with_nbf = |nbf: i64| {
             let mut claims = serde_json::to_value(claims(user)).unwrap();
             claims["nbf"] = serde_json::json!(nbf);
-            encode(
-                &Header::new(Algorithm::HS256),
-                &claims,
-                &EncodingKey::from_secret(SECRET),
-            )
-            .unwrap()
+            encode(&access_header(), &claims, &EncodingKey::from_secret(SECRET)).unwrap()
         };
         assert!(matches!(
             svc.verify(&with_nbf(now + 600)),
@@ -254,7 +333,8 @@ mod tests {
             svc.verify(&with_nbf(now - 10)).unwrap(),
             Identity::Local {
                 user_id: user,
-                version: 0
+                version: 0,
+                session: None
             }
         );
     }

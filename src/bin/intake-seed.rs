@@ -425,10 +425,10 @@ fn seed(
 
     let clinician_token = tokens
         // New accounts: their tokens are token version 0.
-        .issue(clinicians[0], Role::Clinician, 0)
+        .issue(clinicians[0], Role::Clinician, 0, None)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let admin_token = tokens
-        .issue(admin, Role::Admin, 0)
+        .issue(admin, Role::Admin, 0, None)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let report = serde_json::json!({
         "clinician_token": clinician_token.access_token,

@@ -21,7 +21,7 @@ async fn registration(backend: Backend) {
     assert_eq!(res.status, 201);
     let body = res.json();
     assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(body["expires_in"], 3600);
+    assert_eq!(body["expires_in"], 900);
     assert_eq!(body["user"]["email"], "ana.lopez@example.org");
     assert_eq!(body["user"]["role"], "patient");
     let token = body["access_token"].as_str().unwrap();
@@ -177,12 +177,31 @@ async fn invalid_tokens_are_refused(backend: Backend) {
     let (user, _) = app.patient_account("ana@example.org").await;
     let now = chrono::Utc::now().timestamp();
     let claims = |iss: &str, aud: &str, exp: i64| json!({"sub": user.to_string(), "role": "patient", "iat": now - 10, "exp": exp, "iss": iss, "aud": aud, "jti": "x"});
-    let sign = |c: serde_json::Value, secret: &[u8]| {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &c, &EncodingKey::from_secret(secret)).unwrap()
+    let typed = |typ: Option<&str>, c: serde_json::Value, secret: &[u8]| {
+        let mut header = Header::new(Algorithm::HS256);
+        header.typ = typ.map(str::to_owned);
+        jsonwebtoken::encode(&header, &c, &EncodingKey::from_secret(secret)).unwrap()
     };
+    let sign = |c: serde_json::Value, secret: &[u8]| typed(Some("at+jwt"), c, secret);
     let good = sign(claims("intake-api", "intake-api", now + 600), TEST_SECRET.as_bytes());
     assert_eq!(app.get("/api/v1/auth/me", Some(&good)).await.status, 200);
     for bad in [
+        // Right key and claims, but not typed as an access token (RFC 9068 `typ`).
+        typed(
+            Some("JWT"),
+            claims("intake-api", "intake-api", now + 600),
+            TEST_SECRET.as_bytes(),
+        ),
+        typed(
+            None,
+            claims("intake-api", "intake-api", now + 600),
+            TEST_SECRET.as_bytes(),
+        ),
+        typed(
+            Some("mfa+jwt"),
+            claims("intake-api", "intake-api", now + 600),
+            TEST_SECRET.as_bytes(),
+        ),
         sign(claims("intake-api", "intake-api", now - 120), TEST_SECRET.as_bytes()),
         sign(claims("someone-else", "intake-api", now + 600), TEST_SECRET.as_bytes()),
         sign(claims("intake-api", "another-api", now + 600), TEST_SECRET.as_bytes()),

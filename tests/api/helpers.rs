@@ -242,9 +242,53 @@ where
             .map_or(0, |u| u.token_version);
         self.state
             .tokens
-            .issue(user_id.into(), role, version)
+            .issue(user_id.into(), role, version, None)
             .expect("token")
             .access_token
+    }
+
+    /// Signs in with email and password: the token response (access and refresh token).
+    pub async fn sign_in(&self, email: &str, password: &str) -> Value {
+        let res = self
+            .post(
+                "/api/v1/auth/token",
+                None,
+                &json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        res.json()
+    }
+
+    /// Presents the refresh token of a token response.
+    pub async fn refresh(&self, tokens: &Value) -> TestResponse {
+        self.post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": tokens["refresh_token"]}),
+        )
+        .await
+    }
+
+    /// The (action, outcome) pairs of the audit events matching `query`, oldest first.
+    pub async fn audit_actions(&self, admin: &str, query: &str) -> Vec<(String, String)> {
+        let page = self
+            .get(&format!("/api/v1/audit?{query}&limit=100"), Some(admin))
+            .await
+            .json();
+        let mut out: Vec<_> = page["items"]
+            .as_array()
+            .expect("audit page")
+            .iter()
+            .map(|e| {
+                (
+                    e["action"].as_str().unwrap().to_owned(),
+                    e["outcome"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        out.reverse();
+        out
     }
 
     /// A patient account registered through the API: (user id, token).

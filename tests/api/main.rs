@@ -13,3 +13,4 @@ mod openapi;
 mod patients;
 mod reviews;
 mod service;
+mod sessions;

@@ -1,7 +1,9 @@
 //! Every protected route, taken from the OpenAPI document (so a new route cannot be missed):
-//! no token, a garbage token, a token whose `nbf` is in the future → 401 problem before the body
-//! is looked at; a token issued before its user was disabled and enabled again, and a disabled
-//! user's token → 401 on every request that would reach data; the wrong role → 403.
+//! no token, a garbage token, a token whose `nbf` is in the future, an MFA-pending token → 401
+//! problem before the body is looked at; a token issued before its user was disabled and enabled
+//! again (before `tokens_valid_after`), a disabled user's token and the access token of a session
+//! ended by a reused refresh token → 401 on every request that would reach data; the wrong role
+//! → 403.
 
 use intake_api::auth::Role;
 use intake_api::db::Backend;
@@ -57,27 +59,52 @@ async fn every_protected_route_needs_a_valid_token(backend: Backend) {
     }
     // Signed with the right key, but not valid for ten minutes yet (`nbf`).
     let now = chrono::Utc::now().timestamp();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.typ = Some("at+jwt".into());
     let not_yet = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &header,
         &json!({"sub": second_admin_id.to_string(), "role": "admin", "iat": now, "nbf": now + 600,
                 "exp": now + 1200, "iss": "intake-api", "aud": "intake-api", "jti": "not-yet"}),
         &jsonwebtoken::EncodingKey::from_secret(crate::helpers::TEST_SECRET.as_bytes()),
     )
     .unwrap();
+    // Half-way through a sign-in: the password was right, the second factor not given yet.
+    let pending = app
+        .state
+        .tokens
+        .issue_mfa_pending(second_admin_id.into(), Role::Admin, 0)
+        .unwrap()
+        .access_token;
+    // The access token of a session whose refresh token was then presented twice.
+    app.staff(Role::Admin, "fourth@clinic.org");
+    let signin = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            &json!({"email": "fourth@clinic.org", "password": crate::helpers::STAFF_PASSWORD}),
+        )
+        .await
+        .json();
+    let stolen = signin["access_token"].as_str().unwrap().to_owned();
+    let refresh = json!({"refresh_token": signin["refresh_token"]});
+    assert_eq!(app.post("/api/v1/auth/refresh", None, &refresh).await.status, 200);
+    app.post("/api/v1/auth/refresh", None, &refresh)
+        .await
+        .problem(401, "/problems/unauthenticated");
     for (method, path) in protected_operations() {
         let m = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
-        for token in [None, Some("garbage"), Some(not_yet.as_str())] {
+        for token in [None, Some("garbage"), Some(not_yet.as_str()), Some(pending.as_str())] {
             // A body that would be invalid: the token is checked first.
             let res = app
                 .call(m.clone(), &path, token, Some(&json!({"unexpected": true})))
                 .await;
             res.problem(401, "/problems/unauthenticated");
         }
-        // The disabled user's token, and one issued before a disable that was undone: refused
-        // on a well-formed request (the account is checked with the work itself, before any
-        // data is read or written).
+        // The disabled user's token, one issued before a disable that was undone, and one of a
+        // session ended for a reused refresh token: refused on a well-formed request (the
+        // account and session are checked with the work itself, before any data is touched).
         let body = valid_body_for(&method, &path);
-        for token in [&admin, &revived] {
+        for token in [&admin, &revived, &stolen] {
             let mut req = crate::helpers::with_token(
                 actix_web::test::TestRequest::default().method(m.clone()).uri(&path),
                 Some(token.as_str()),
@@ -107,7 +134,10 @@ fn valid_body_for(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/instruments/{id}/score") => json!({"answers": {}}),
         ("POST", "/api/v1/intakes") => json!({}),
         ("PATCH", "/api/v1/intakes/{id}") => json!({"sections": {}}),
-        ("POST", "/api/v1/intakes/{id}/submit") => return None,
+        ("POST", "/api/v1/intakes/{id}/submit" | "/api/v1/auth/logout") => return None,
+        ("POST", "/api/v1/auth/password") => {
+            json!({"current_password": "long enough passphrase", "new_password": "another long passphrase"})
+        }
         ("POST", "/api/v1/intakes/{id}/reviews") => json!({"action": "start_review"}),
         ("PUT", "/api/v1/intakes/{id}/exam") => {
             json!({"crps_budapest": {"signs": {"sensory": true, "vasomotor": true, "sudomotor_edema": true, "motor_trophic": true}, "other_diagnosis_explains": false}})
