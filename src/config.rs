@@ -70,6 +70,11 @@ pub struct Settings {
     pub bind_addr: SocketAddr,
     pub jwt: JwtSettings,
     pub allow_patient_signup: bool,
+    /// Clinicians and administrators must turn on a second factor before they reach any data
+    /// (`REQUIRE_STAFF_MFA`; on by default in production).
+    pub require_staff_mfa: bool,
+    /// The name authenticator apps show next to the account (`MFA_ISSUER`).
+    pub mfa_issuer: String,
     pub cors_allowed_origins: Vec<String>,
     pub bootstrap_admin: Option<BootstrapAdmin>,
     pub db_pool_size: u32,
@@ -246,6 +251,14 @@ impl Settings {
         };
 
         let allow_patient_signup = r.boolean("ALLOW_PATIENT_SIGNUP", true);
+        let require_staff_mfa = r.boolean("REQUIRE_STAFF_MFA", production);
+        let mfa_issuer = r.text("MFA_ISSUER", "Infusion clinic intake");
+        if mfa_issuer.contains(':') || mfa_issuer.trim().is_empty() {
+            r.fail(
+                "MFA_ISSUER",
+                "must be a non-empty name without ':' (it labels the account in authenticator apps)",
+            );
+        }
         let cors_allowed_origins = r.parse("CORS_ALLOWED_ORIGINS", Vec::new(), |v| parse_origins(v, production));
 
         let bootstrap_admin = match (r.raw("BOOTSTRAP_ADMIN_EMAIL"), r.raw("BOOTSTRAP_ADMIN_PASSWORD")) {
@@ -321,6 +334,8 @@ impl Settings {
                 external,
             },
             allow_patient_signup,
+            require_staff_mfa,
+            mfa_issuer,
             cors_allowed_origins,
             bootstrap_admin,
             db_pool_size,

@@ -65,6 +65,13 @@ pub enum ApiError {
     /// 401 on the login route: one message for unknown email and wrong password.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// 401 at the second sign-in step: a wrong, replayed or spent code (5 lock like passwords).
+    #[error("invalid second-factor code")]
+    InvalidMfaCode,
+    /// 403: a clinician or administrator without a second factor where `REQUIRE_STAFF_MFA` is on;
+    /// only enrolment, `me` and logout answer until they turn one on.
+    #[error("mfa enrolment required")]
+    MfaEnrollmentRequired,
     /// 403: authenticated but not allowed (only for routes whose existence is not secret).
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -140,6 +147,8 @@ impl ApiError {
             ApiError::BadRequest(_) => ("/problems/bad-request", "Bad request"),
             ApiError::Unauthenticated => ("/problems/unauthenticated", "Authentication required"),
             ApiError::InvalidCredentials => ("/problems/invalid-credentials", "Invalid email or password"),
+            ApiError::InvalidMfaCode => ("/problems/invalid-mfa-code", "Invalid second-factor code"),
+            ApiError::MfaEnrollmentRequired => ("/problems/mfa-enrollment-required", "Second factor required"),
             ApiError::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("/problems/not-found", "Not found"),
             ApiError::NotEnabled(_) => ("/problems/not-enabled", "Not enabled at this clinic"),
@@ -166,6 +175,10 @@ impl ApiError {
             }
             ApiError::Unauthenticated => "a valid bearer token is required".into(),
             ApiError::InvalidCredentials => "the email or password is wrong".into(),
+            ApiError::InvalidMfaCode => "the code is wrong, expired or already used".into(),
+            ApiError::MfaEnrollmentRequired => {
+                "turn on a second factor first: POST /api/v1/auth/mfa/totp, then /api/v1/auth/mfa/totp/confirm".into()
+            }
             ApiError::NotFound(what) => format!("{what} not found"),
             ApiError::MethodNotAllowed(_) => "this path does not accept that method".into(),
             ApiError::Conflict { detail, .. } => detail.clone(),
@@ -233,8 +246,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthenticated | ApiError::InvalidCredentials | ApiError::InvalidMfaCode => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::Forbidden(_) | ApiError::MfaEnrollmentRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NotEnabled(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::OwnRecord => StatusCode::CONFLICT,

@@ -179,6 +179,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mfa_totp (user_id) {
+        user_id -> Text,
+        secret -> Text,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        last_step -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (user_id, code_hash) {
+        user_id -> Text,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(patient_name_tokens -> patients (patient_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(intakes -> patients (patient_id));
@@ -201,4 +219,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     intake_reviews,
     sessions,
     refresh_tokens,
+    mfa_totp,
+    mfa_recovery_codes,
 );

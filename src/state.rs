@@ -116,6 +116,9 @@ impl Caller {
 pub struct Authenticated {
     pub identity: Identity,
     pub meta: RequestMeta,
+    /// Refuse staff without a second factor (`REQUIRE_STAFF_MFA`), unless the route is one of
+    /// the few they need to turn one on ([`Authenticated::mfa_exempt`]).
+    require_staff_mfa: bool,
 }
 
 impl FromRequest for Authenticated {
@@ -135,15 +138,25 @@ impl FromRequest for Authenticated {
                 .ok_or(ApiError::Unauthenticated)?;
             let identity = state.tokens.verify(token.trim())?;
             let meta = RequestMeta::from_request(req, payload).into_inner().unwrap_or_default();
-            Ok(Authenticated { identity, meta })
+            Ok(Authenticated {
+                identity,
+                meta,
+                require_staff_mfa: state.settings.require_staff_mfa,
+            })
         })())
     }
 }
 
 impl Authenticated {
+    /// For the routes staff without a second factor still reach: enrolment, `me` and logout.
+    pub fn mfa_exempt(mut self) -> Self {
+        self.require_staff_mfa = false;
+        self
+    }
+
     /// Loads the caller's user row: unknown or disabled users are a 401.
     pub fn load(self, conn: &mut DbConn) -> Result<Caller, ApiError> {
-        let actor = actor::load(conn, &self.identity)?;
+        let actor = actor::load(conn, &self.identity, self.require_staff_mfa)?;
         let session = match &self.identity {
             Identity::Local { session, .. } => *session,
             Identity::External { .. } => None,

@@ -61,7 +61,9 @@ class Server:
     def __init__(self, bin_dir, db_url, port, workdir, extra_env=None):
         self.port = port
         self.env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": SECRET, "DATABASE_URL": db_url,
-                    "BIND_ADDR": f"127.0.0.1:{port}", "RUST_LOG": "warn", "LOG_FORMAT": "json", **(extra_env or {})}
+                    "BIND_ADDR": f"127.0.0.1:{port}", "RUST_LOG": "warn", "LOG_FORMAT": "json",
+                    # The seeded clinician has no second factor (production requires one by default).
+                    "REQUIRE_STAFF_MFA": "false", **(extra_env or {})}
         self.bin = binary("intake-api", bin_dir and os.path.join(bin_dir, "intake-api"))
         self.log = open(os.path.join(workdir, f"server-{port}.log"), "a")
         self.proc = None

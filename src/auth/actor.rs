@@ -14,8 +14,9 @@ use crate::ids::UserId;
 use crate::text::hex;
 
 /// Loads the caller for a verified token. Unknown or disabled users are refused; the role in
-/// the database is authoritative for local users (a demotion applies at once).
-pub fn load(conn: &mut DbConn, identity: &Identity) -> Result<Actor, ApiError> {
+/// the database is authoritative for local users (a demotion applies at once). With
+/// `require_staff_mfa`, staff without a second factor are refused too (403).
+pub fn load(conn: &mut DbConn, identity: &Identity, require_staff_mfa: bool) -> Result<Actor, ApiError> {
     let (user_id, session) = match identity {
         Identity::Local { user_id, session, .. } => (*user_id, *session),
         Identity::External {
@@ -29,18 +30,24 @@ pub fn load(conn: &mut DbConn, identity: &Identity) -> Result<Actor, ApiError> {
             None,
         ),
     };
-    let (user_id, role, display_name, disabled, patient_id, token_version, valid_after, session_open) =
-        repo::actor(conn, user_id, session)?.ok_or(ApiError::Unauthenticated)?;
+    let row = repo::actor(conn, user_id, session)?.ok_or(ApiError::Unauthenticated)?;
     // A token of a session that was logged out, revoked or caught reusing a refresh token is
     // refused at once, not when it expires.
-    if disabled || (session.is_some() && !session_open) || !still_valid(identity, token_version, valid_after) {
+    if row.disabled
+        || (session.is_some() && !row.session_open)
+        || !still_valid(identity, row.token_version, row.tokens_valid_after)
+    {
         return Err(ApiError::Unauthenticated);
     }
+    // Identity-provider users did their second factor at the provider (SECURITY.md).
+    if require_staff_mfa && row.role.is_staff() && !row.mfa_enabled && matches!(identity, Identity::Local { .. }) {
+        return Err(ApiError::MfaEnrollmentRequired);
+    }
     Ok(Actor {
-        user_id,
-        role,
-        display_name,
-        patient_id,
+        user_id: row.id,
+        role: row.role,
+        display_name: row.display_name,
+        patient_id: row.patient_id,
     })
 }
 

@@ -58,6 +58,74 @@ pub struct TokenResponse {
     pub refresh_token: String,
 }
 
+/// What `POST /auth/token` answers: tokens, or (for a user with a second factor) the challenge
+/// to answer at `POST /auth/mfa/verify`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginResponse {
+    Tokens(TokenResponse),
+    MfaRequired(MfaChallenge),
+}
+
+/// The password was right; now the second factor. No access token yet.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"mfa_required": true, "mfa_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6Im1mYStqd3QifQ.eyJzdWIiOiIwMTkyIn0.sig", "expires_in": 300}))]
+pub struct MfaChallenge {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// Send it with a code to `POST /api/v1/auth/mfa/verify`; it is refused everywhere else.
+    pub mfa_token: String,
+    /// Seconds until the challenge expires.
+    #[schema(example = 300)]
+    pub expires_in: i64,
+}
+
+/// The second sign-in step: the challenge and either a current code or one recovery code.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"mfa_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6Im1mYStqd3QifQ.eyJzdWIiOiIwMTkyIn0.sig", "code": "492039"}))]
+pub struct MfaVerifyRequest {
+    #[validate(length(min = 1, max = 4096))]
+    pub mfa_token: String,
+    /// The 6-digit code of the authenticator app.
+    #[validate(length(min = 1, max = 16))]
+    #[schema(example = "492039")]
+    pub code: Option<String>,
+    /// One of the recovery codes shown at enrolment; each works once.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(example = "k7qm-2xv4-p9rt-c3wa")]
+    pub recovery_code: Option<String>,
+}
+
+/// A code of the authenticator app.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[schema(example = json!({"code": "492039"}))]
+pub struct MfaCodeRequest {
+    #[validate(length(min = 1, max = 16))]
+    #[schema(example = "492039")]
+    pub code: String,
+}
+
+/// A pending TOTP enrolment: add it to an authenticator app, then confirm with a code.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "otpauth_uri": "otpauth://totp/Infusion%20clinic%20intake:dr.reyes%40clinic.example.org?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Infusion%20clinic%20intake",
+    "qr_svg": "<?xml version=\"1.0\" standalone=\"yes\"?><svg xmlns=\"http://www.w3.org/2000/svg\" …</svg>"}))]
+pub struct TotpEnrolmentResponse {
+    /// The shared secret in base32, for typing in by hand.
+    pub secret: String,
+    /// `otpauth://totp/…` (SHA-1, 6 digits, 30 seconds).
+    pub otpauth_uri: String,
+    /// The same URI as a QR code, an SVG document.
+    pub qr_svg: String,
+}
+
+/// Recovery codes, shown this once (only their hashes are kept).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"recovery_codes": ["k7qm-2xv4-p9rt-c3wa", "b5nd-8hj2-w4zs-q6ye"]}))]
+pub struct RecoveryCodesResponse {
+    /// Ten codes; each replaces the app's code once at sign-in.
+    pub recovery_codes: Vec<String>,
+}
+
 /// A refresh token to exchange for a new pair.
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(example = json!({"refresh_token": "N2Yz0k1fGx9m4Wq7cVb2Hs8JpL5tRe3uYi6Oa1Sd0Fg"}))]

@@ -5,9 +5,11 @@ use actix_web::{HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
 use super::api::{
-    CreateUserRequest, MeResponse, PasswordRequest, RefreshRequest, RegisterRequest, RegisterResponse, SessionResponse,
-    TokenRequest, TokenResponse, UpdateUserRequest, UserListQuery, UserResponse,
+    CreateUserRequest, LoginResponse, MeResponse, MfaCodeRequest, MfaVerifyRequest, PasswordRequest,
+    RecoveryCodesResponse, RefreshRequest, RegisterRequest, RegisterResponse, SessionResponse, TokenRequest,
+    TokenResponse, TotpEnrolmentResponse, UpdateUserRequest, UserListQuery, UserResponse,
 };
+use super::mfa::{self, Checked};
 use super::{service, sessions};
 use crate::audit::event::RequestMeta;
 use crate::error::{ApiError, Problem};
@@ -44,11 +46,13 @@ pub async fn register(
 ///
 /// The same 401 answers an unknown email, a wrong password and a disabled account. After 5
 /// failures for one account (or 50 from one address) within 15 minutes: 429 with `Retry-After`.
+/// A user with a second factor gets `{mfa_required: true, mfa_token, expires_in}` instead of
+/// tokens, to answer at `POST /api/v1/auth/mfa/verify`.
 #[utoipa::path(
     tag = "auth",
     request_body = TokenRequest,
     responses(
-        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 200, description = "Signed in, or the second factor is asked for", body = LoginResponse),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json",
          example = json!({"type": "/problems/invalid-credentials", "title": "Invalid email or password", "status": 401,
                           "detail": "the email or password is wrong", "instance": "/api/v1/auth/token"})),
@@ -100,7 +104,7 @@ pub async fn refresh_token(
 )]
 #[post("/logout")]
 pub async fn logout(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
-    state.write(auth, sessions::logout).await?;
+    state.write(auth.mfa_exempt(), sessions::logout).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -167,6 +171,117 @@ pub async fn change_password(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Start a TOTP enrolment.
+///
+/// A new secret, as base32, as an `otpauth://` URI and as an SVG QR code; it is in force once
+/// `POST /api/v1/auth/mfa/totp/confirm` gets a code of it. Starting again replaces a pending
+/// enrolment. Staff reach this without a second factor even where `REQUIRE_STAFF_MFA` is on.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Pending enrolment", body = TotpEnrolmentResponse),
+        (status = 409, description = "A second factor is on already", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/mfa/totp")]
+pub async fn start_totp_enrolment(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
+    let issuer = state.settings.mfa_issuer.clone();
+    let enrolment = state
+        .write(auth.mfa_exempt(), move |conn, caller| mfa::start(conn, caller, &issuer))
+        .await?;
+    Ok(HttpResponse::Created().json(enrolment))
+}
+
+/// Confirm the TOTP enrolment with a code; returns the recovery codes, this once.
+///
+/// A wrong code counts towards the account's lockout (5 within 15 minutes: 429).
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = MfaCodeRequest,
+    responses(
+        (status = 200, description = "The second factor is on", body = RecoveryCodesResponse),
+        (status = 409, description = "No enrolment is pending", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The code is wrong", body = Problem, content_type = "application/problem+json",
+         example = json!({"type": "/problems/validation", "title": "Request failed validation", "status": 422, "detail": "1 field is invalid",
+                          "errors": [{"field": "code", "code": "mismatch", "message": "is not the current code of your authenticator app"}]})),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds until another attempt is allowed"))),
+    )
+)]
+#[post("/mfa/totp/confirm")]
+pub async fn confirm_totp_enrolment(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ValidatedJson(body): ValidatedJson<MfaCodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let checked = state
+        .write(auth.mfa_exempt(), move |conn, caller| {
+            mfa::confirm(conn, caller, &body.code)
+        })
+        .await?;
+    match checked {
+        Checked::Accepted(recovery_codes) => Ok(HttpResponse::Ok().json(RecoveryCodesResponse { recovery_codes })),
+        Checked::Refused => Err(mfa::wrong_code()),
+    }
+}
+
+/// Turn your second factor off, with a current code.
+#[utoipa::path(
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = MfaCodeRequest,
+    responses(
+        (status = 204, description = "Turned off; recovery codes deleted"),
+        (status = 409, description = "No second factor is on", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The code is wrong", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds until another attempt is allowed"))),
+    )
+)]
+#[delete("/mfa/totp")]
+pub async fn disable_totp(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    ValidatedJson(body): ValidatedJson<MfaCodeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let checked = state
+        .write(auth, move |conn, caller| mfa::disable(conn, caller, &body.code))
+        .await?;
+    match checked {
+        Checked::Accepted(()) => Ok(HttpResponse::NoContent().finish()),
+        Checked::Refused => Err(mfa::wrong_code()),
+    }
+}
+
+/// Second sign-in step: the challenge and a code (or a recovery code) → tokens.
+///
+/// A code is accepted once; a wrong, replayed or spent code is a 401 and counts towards the
+/// account's lockout (5 within 15 minutes: 429). An expired or unknown challenge: 401
+/// `/problems/unauthenticated`; sign in again.
+#[utoipa::path(
+    tag = "auth",
+    request_body = MfaVerifyRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong, replayed or spent code; or an expired challenge", body = Problem,
+         content_type = "application/problem+json",
+         example = json!({"type": "/problems/invalid-mfa-code", "title": "Invalid second-factor code", "status": 401,
+                          "detail": "the code is wrong, expired or already used", "instance": "/api/v1/auth/mfa/verify"})),
+        (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds until another attempt is allowed"))),
+    )
+)]
+#[post("/mfa/verify")]
+pub async fn verify_mfa(
+    state: web::Data<AppState>,
+    meta: RequestMeta,
+    ValidatedJson(body): ValidatedJson<MfaVerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(service::verify_mfa(&state, meta, body).await?))
+}
+
 /// The signed-in user.
 #[utoipa::path(
     tag = "auth",
@@ -175,7 +290,7 @@ pub async fn change_password(
 )]
 #[get("/me")]
 pub async fn get_current_user(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(service::me(&state, auth).await?))
+    Ok(HttpResponse::Ok().json(service::me(&state, auth.mfa_exempt()).await?))
 }
 
 /// Create a staff account (admin).
@@ -273,6 +388,30 @@ pub async fn revoke_user_sessions(
     let id = UserId::from(id.into_inner());
     state
         .write(auth, move |conn, caller| sessions::revoke_all(conn, caller, id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Reset a user's second factor (admin): for a lost phone; the user enrols again.
+#[utoipa::path(
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 204, description = "Second factor and recovery codes removed"),
+        (status = 403, description = "Administrators only", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/{id}/mfa")]
+pub async fn reset_user_mfa(
+    state: web::Data<AppState>,
+    auth: Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = UserId::from(id.into_inner());
+    state
+        .write(auth, move |conn, caller| mfa::reset(conn, caller, id))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -9,6 +9,8 @@ pub mod actor;
 pub mod api;
 pub mod domain;
 pub mod handlers;
+pub mod lockout;
+pub mod mfa;
 pub mod password;
 pub mod repo;
 pub mod service;
@@ -29,6 +31,10 @@ pub fn auth_routes(cfg: &mut ServiceConfig) {
         .service(handlers::list_sessions)
         .service(handlers::revoke_session)
         .service(handlers::change_password)
+        .service(handlers::start_totp_enrolment)
+        .service(handlers::confirm_totp_enrolment)
+        .service(handlers::disable_totp)
+        .service(handlers::verify_mfa)
         .service(handlers::get_current_user);
 }
 
@@ -37,5 +43,6 @@ pub fn user_routes(cfg: &mut ServiceConfig) {
     cfg.service(handlers::create_user)
         .service(handlers::list_users)
         .service(handlers::update_user)
-        .service(handlers::revoke_user_sessions);
+        .service(handlers::revoke_user_sessions)
+        .service(handlers::reset_user_mfa);
 }

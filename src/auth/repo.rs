@@ -3,10 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::domain::Role;
+use super::domain::{Actor, Role};
 use crate::db::DbConn;
 use crate::ids::{PatientId, SessionId, UserId};
-use crate::schema::{login_failures, patients, refresh_tokens, sessions, users};
+use crate::schema::{login_failures, mfa_recovery_codes, mfa_totp, patients, refresh_tokens, sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -24,6 +24,19 @@ pub struct UserRow {
     pub token_version: i64,
     /// Identity-provider tokens issued before this are refused.
     pub tokens_valid_after: Option<NaiveDateTime>,
+}
+
+impl UserRow {
+    /// The user as the actor of what they do before a request is authenticated (sign-in,
+    /// registration): the audit needs id, role and name, not the patient profile.
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user_id: self.id,
+            role: self.role,
+            display_name: self.display_name.clone(),
+            patient_id: None,
+        }
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -77,22 +90,24 @@ pub fn find_by_external_subject(conn: &mut DbConn, subject: &str) -> QueryResult
         .optional()
 }
 
-/// What every authenticated request needs: role, name, disabled, the own patient profile, and
-/// what decides whether a token is still good (token version, tokens valid after, whether its
-/// session is still open).
-pub type ActorRow = (
-    UserId,
-    Role,
-    String,
-    bool,
-    Option<PatientId>,
-    i64,
-    Option<NaiveDateTime>,
-    bool,
-);
+/// What every authenticated request needs: role, name, disabled, the own patient profile, what
+/// decides whether a token is still good (token version, tokens valid after, whether its session
+/// is still open) and whether the user has a second factor.
+#[derive(Debug, Queryable)]
+pub struct ActorRow {
+    pub id: UserId,
+    pub role: Role,
+    pub display_name: String,
+    pub disabled: bool,
+    pub patient_id: Option<PatientId>,
+    pub token_version: i64,
+    pub tokens_valid_after: Option<NaiveDateTime>,
+    pub session_open: bool,
+    pub mfa_enabled: bool,
+}
 
 /// The caller's row, in one statement with the state of the token's session (a token without
-/// one asks about no session: the nil id, which no session has).
+/// one asks about no session: the nil id, which no session has) and of their second factor.
 pub fn actor(conn: &mut DbConn, user_id: UserId, session: Option<SessionId>) -> QueryResult<Option<ActorRow>> {
     let session = session.unwrap_or(SessionId(uuid::Uuid::nil()));
     let session_open = diesel::dsl::exists(
@@ -100,6 +115,11 @@ pub fn actor(conn: &mut DbConn, user_id: UserId, session: Option<SessionId>) -> 
             .filter(sessions::id.eq(session))
             .filter(sessions::user_id.eq(users::id))
             .filter(sessions::revoked_at.is_null()),
+    );
+    let mfa_enabled = diesel::dsl::exists(
+        mfa_totp::table
+            .filter(mfa_totp::user_id.eq(users::id))
+            .filter(mfa_totp::confirmed_at.is_not_null()),
     );
     // A scalar subquery, not a LEFT JOIN: when most `patients.user_id` are NULL (profiles staff
     // created), SQLite's statistics make the join scan every patient; the subquery always uses
@@ -119,6 +139,7 @@ pub fn actor(conn: &mut DbConn, user_id: UserId, session: Option<SessionId>) -> 
             users::token_version,
             users::tokens_valid_after,
             session_open,
+            mfa_enabled,
         ))
         .first(conn)
         .optional()
@@ -313,4 +334,94 @@ pub fn prune_failures(conn: &mut DbConn, before: NaiveDateTime) -> QueryResult<(
     diesel::delete(login_failures::table.filter(login_failures::failed_at.le(before)))
         .execute(conn)
         .map(|_| ())
+}
+
+/// A user's TOTP factor, pending (`confirmed_at` empty) or on.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = mfa_totp, treat_none_as_default_value = false)]
+pub struct TotpRow {
+    pub user_id: UserId,
+    /// Base32, as authenticator apps take it.
+    pub secret: String,
+    pub created_at: NaiveDateTime,
+    pub confirmed_at: Option<NaiveDateTime>,
+    /// The time step of the last code accepted.
+    pub last_step: Option<i64>,
+}
+
+pub fn totp(conn: &mut DbConn, user: UserId) -> QueryResult<Option<TotpRow>> {
+    mfa_totp::table
+        .find(user)
+        .select(TotpRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Starts an enrolment, replacing a pending one (never a confirmed one: the caller checks).
+pub fn put_pending_totp(conn: &mut DbConn, row: &TotpRow) -> QueryResult<()> {
+    diesel::delete(
+        mfa_totp::table
+            .filter(mfa_totp::user_id.eq(row.user_id))
+            .filter(mfa_totp::confirmed_at.is_null()),
+    )
+    .execute(conn)?;
+    diesel::insert_into(mfa_totp::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Accepts a code of time step `step` once: true when no code of this or a later step was
+/// accepted before (the compare-and-set makes two racing requests with one code accept one).
+pub fn accept_totp_step(conn: &mut DbConn, user: UserId, step: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        mfa_totp::table
+            .filter(mfa_totp::user_id.eq(user))
+            .filter(mfa_totp::last_step.is_null().or(mfa_totp::last_step.lt(step))),
+    )
+    .set(mfa_totp::last_step.eq(step))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn confirm_totp(conn: &mut DbConn, user: UserId, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(mfa_totp::table.find(user))
+        .set(mfa_totp::confirmed_at.eq(now))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Replaces the user's recovery codes.
+pub fn put_recovery_codes(conn: &mut DbConn, user: UserId, hashes: &[String]) -> QueryResult<()> {
+    diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(user))).execute(conn)?;
+    // One statement per code: batch inserts are not available through the multi-backend
+    // connection, and there are ten.
+    for hash in hashes {
+        diesel::insert_into(mfa_recovery_codes::table)
+            .values((
+                mfa_recovery_codes::user_id.eq(user),
+                mfa_recovery_codes::code_hash.eq(hash),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Spends an unused recovery code; false when it is unknown or spent.
+pub fn spend_recovery_code(conn: &mut DbConn, user: UserId, hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        mfa_recovery_codes::table
+            .filter(mfa_recovery_codes::user_id.eq(user))
+            .filter(mfa_recovery_codes::code_hash.eq(hash))
+            .filter(mfa_recovery_codes::used_at.is_null()),
+    )
+    .set(mfa_recovery_codes::used_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Removes the user's second factor and recovery codes; true when there was one.
+pub fn delete_mfa(conn: &mut DbConn, user: UserId) -> QueryResult<bool> {
+    diesel::delete(mfa_recovery_codes::table.filter(mfa_recovery_codes::user_id.eq(user))).execute(conn)?;
+    Ok(diesel::delete(mfa_totp::table.find(user)).execute(conn)? == 1)
 }

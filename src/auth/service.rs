@@ -1,19 +1,16 @@
 //! Account use-cases: registration, sign-in with lockout, the caller's identity, user admin.
 
-use std::time::Duration;
-
 use actix_web::web;
-use chrono::NaiveDateTime;
-use sha2::{Digest, Sha256};
 
 use super::api::{
-    CreateUserRequest, MeResponse, PasswordRequest, RefreshRequest, RegisterRequest, RegisterResponse, TokenRequest,
-    TokenResponse, UpdateUserRequest, UserListQuery, UserResponse,
+    CreateUserRequest, LoginResponse, MeResponse, MfaChallenge, MfaVerifyRequest, PasswordRequest, RefreshRequest,
+    RegisterRequest, RegisterResponse, TokenRequest, TokenResponse, UpdateUserRequest, UserListQuery, UserResponse,
 };
-use super::domain::{Actor, Role, canonical_email};
-use super::password;
-use super::repo::{self, NewUserRow, UserChanges, UserRow};
+use super::domain::{Role, canonical_email};
+use super::mfa::{self, Checked};
+use super::repo::{self, NewUserRow, UserChanges};
 use super::sessions::{self, Refresh, SignedIn};
+use super::{lockout, password};
 use crate::audit::event::{self as audit, AuditEvent, Origin, Outcome, RequestMeta};
 use crate::clock;
 use crate::db::{self, DbConn};
@@ -22,13 +19,6 @@ use crate::http::pagination::{self, Page, Paged};
 use crate::ids::UserId;
 use crate::state::AppState;
 use crate::state::{Audited, Authenticated, Caller};
-use crate::text::hex;
-
-/// Failed sign-ins allowed per account, and per client address, within [`LOCKOUT_WINDOW`].
-/// The address limit is higher because a clinic's staff may share one address.
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 50;
-pub const LOCKOUT_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// Argon2 runs on the blocking pool, a few at a time (each takes 19 MiB).
 async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
@@ -57,21 +47,12 @@ fn check_password_policy(password: &str, email: &str, field: &str) -> Result<(),
     }
 }
 
-fn token_response(signed_in: SignedIn) -> TokenResponse {
+pub(super) fn token_response(signed_in: SignedIn) -> TokenResponse {
     TokenResponse {
         access_token: signed_in.access.access_token,
         token_type: "Bearer",
         expires_in: signed_in.access.expires_in,
         refresh_token: signed_in.refresh_token,
-    }
-}
-
-fn actor_from_row(row: &UserRow) -> Actor {
-    Actor {
-        user_id: row.id,
-        role: row.role,
-        display_name: row.display_name.clone(),
-        patient_id: None,
     }
 }
 
@@ -97,7 +78,7 @@ pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest)
             }
             let id = create_account(conn, &email, &hash, Role::Patient, &display_name)?;
             let row = repo::find(conn, id)?.ok_or(ApiError::NotFound("user"))?;
-            let actor = actor_from_row(&row);
+            let actor = row.actor();
             audit::record(
                 conn,
                 Origin {
@@ -127,34 +108,23 @@ pub async fn register(state: &AppState, meta: RequestMeta, req: RegisterRequest)
     })
 }
 
-/// Why sign-in stopped before the password was checked.
-fn lockout(conn: &mut DbConn, keys: &[(&str, i64)], now: NaiveDateTime) -> Result<Option<u64>, ApiError> {
-    let window = chrono::Duration::from_std(LOCKOUT_WINDOW).map_err(ApiError::internal)?;
-    for (key, max) in keys {
-        let (count, oldest) = repo::recent_failures(conn, key, now - window)?;
-        if count >= *max {
-            let until = oldest.map(|o| o + window).unwrap_or(now + window);
-            return Ok(Some((until - now).num_seconds().max(1) as u64));
-        }
-    }
-    Ok(None)
-}
-
 /// Email and password sign-in. One 401 for unknown email, wrong password and disabled account,
-/// with the same work done in each case; 429 with `Retry-After` after repeated failures.
-pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Result<TokenResponse, ApiError> {
+/// with the same work done in each case; 429 with `Retry-After` after repeated failures. A user
+/// with a second factor gets a challenge instead of tokens; the account's failure count is
+/// cleared only once the code is right too, so a known password gives no fresh guesses at codes.
+pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Result<LoginResponse, ApiError> {
     // An address no account can have still costs a full check (the same 401, the same work).
     let email = canonical_email(&req.email).unwrap_or_else(|_| req.email.trim().to_lowercase());
-    let account_key = format!("acct:{}", &hex(&Sha256::digest(email.as_bytes()))[..32]);
-    let address_key = meta.client_addr.as_ref().map(|a| format!("addr:{a}"));
+    let account_key = lockout::account_key(&email);
+    let address_key = meta.client_addr.as_deref().map(lockout::address_key);
 
     let (keys_a, meta_a) = ((account_key.clone(), address_key.clone()), meta.clone());
     let user = db::run(&state.pool, move |conn| {
-        let mut keys = vec![(keys_a.0.as_str(), MAX_FAILURES_PER_ACCOUNT)];
+        let mut keys = vec![(keys_a.0.as_str(), lockout::MAX_PER_ACCOUNT)];
         if let Some(a) = &keys_a.1 {
-            keys.push((a.as_str(), MAX_FAILURES_PER_ADDRESS));
+            keys.push((a.as_str(), lockout::MAX_PER_ADDRESS));
         }
-        if let Some(retry_after_secs) = lockout(conn, &keys, clock::now())? {
+        if let Some(retry_after_secs) = lockout::retry_after(conn, &keys, clock::now())? {
             let event = AuditEvent {
                 resource_id: None,
                 ..AuditEvent::new("auth.login_blocked", "user", "")
@@ -187,8 +157,24 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
             let now = clock::now();
             match (&user, accepted) {
                 (Some(u), true) => {
+                    if repo::totp(conn, u.id)?.is_some_and(|t| t.confirmed_at.is_some()) {
+                        let challenge = tokens.issue_mfa_pending(u.id, u.role, u.token_version)?;
+                        audit::record(
+                            conn,
+                            Origin {
+                                actor: Some(&u.actor()),
+                                meta: &meta,
+                            },
+                            &[AuditEvent::new("auth.mfa_challenge", "user", u.id)],
+                        )?;
+                        return Ok(Some(LoginResponse::MfaRequired(MfaChallenge {
+                            mfa_required: true,
+                            mfa_token: challenge.access_token,
+                            expires_in: challenge.expires_in,
+                        })));
+                    }
                     repo::clear_failures(conn, &account_key)?;
-                    let actor = actor_from_row(u);
+                    let actor = u.actor();
                     audit::record(
                         conn,
                         Origin {
@@ -197,21 +183,18 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
                         },
                         &[AuditEvent::new("auth.login", "user", u.id)],
                     )?;
-                    Ok(Some(token_response(sessions::open(
+                    Ok(Some(LoginResponse::Tokens(token_response(sessions::open(
                         conn,
                         &tokens,
                         &settings.jwt,
                         u,
                         &meta,
-                    )?)))
+                    )?))))
                 }
                 _ => {
-                    let window = chrono::Duration::from_std(LOCKOUT_WINDOW).map_err(ApiError::internal)?;
-                    repo::prune_failures(conn, now - window)?;
-                    repo::record_failure(conn, &account_key, now)?;
-                    if let Some(a) = &address_key {
-                        repo::record_failure(conn, a, now)?;
-                    }
+                    let mut keys = vec![account_key.as_str()];
+                    keys.extend(address_key.as_deref());
+                    lockout::record(conn, &keys, now)?;
                     let mut event = AuditEvent::new("auth.login_failed", "user", "").outcome(Outcome::Failure);
                     event.resource_id = user.as_ref().map(|u| u.id.to_string());
                     audit::record(
@@ -248,6 +231,20 @@ pub async fn refresh(state: &AppState, meta: RequestMeta, req: RefreshRequest) -
     }
 }
 
+/// The second sign-in step: a session for the challenge and a right code, else 401 (the
+/// failure committed: it counts towards the account's lockout).
+pub async fn verify_mfa(state: &AppState, meta: RequestMeta, req: MfaVerifyRequest) -> Result<TokenResponse, ApiError> {
+    let (tokens, settings) = (state.tokens.clone(), state.settings.clone());
+    let checked = db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| mfa::verify(conn, &tokens, &settings.jwt, &req, &meta))
+    })
+    .await?;
+    match checked {
+        Checked::Accepted(signed_in) => Ok(token_response(signed_in)),
+        Checked::Refused => Err(ApiError::InvalidMfaCode),
+    }
+}
+
 /// Changes the caller's password (or sets a first one). The current one is required when the
 /// account has one; a wrong one counts towards the sign-in lockout. Tokens issued before are
 /// refused and the caller's other sessions end; this session renews with its refresh token.
@@ -258,15 +255,12 @@ pub async fn change_password(state: &AppState, auth: Authenticated, req: Passwor
         repo::find(conn, user_id)?.ok_or(ApiError::Unauthenticated)
     })
     .await?;
-    let account_key = format!("acct:{}", &hex(&Sha256::digest(user.email.as_bytes()))[..32]);
+    let account_key = lockout::account_key(&user.email);
     let key = account_key.clone();
-    let blocked = db::run(&state.pool, move |conn| {
-        lockout(conn, &[(&key, MAX_FAILURES_PER_ACCOUNT)], clock::now())
+    db::run(&state.pool, move |conn| {
+        lockout::check_account(conn, &key, clock::now())
     })
     .await?;
-    if let Some(retry_after_secs) = blocked {
-        return Err(ApiError::TooManyRequests { retry_after_secs });
-    }
     if let Some(phc) = user.password_hash.clone() {
         let current = req
             .current_password
@@ -276,7 +270,7 @@ pub async fn change_password(state: &AppState, auth: Authenticated, req: Passwor
             let meta = caller.meta.clone();
             db::run(&state.pool, move |conn| {
                 db::write_tx(conn, |conn| {
-                    repo::record_failure(conn, &account_key, clock::now())?;
+                    lockout::record(conn, &[&account_key], clock::now())?;
                     let event = AuditEvent::new("auth.password_change", "user", user_id).outcome(Outcome::Failure);
                     audit::record(
                         conn,

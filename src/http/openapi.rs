@@ -39,7 +39,7 @@ impl Modify for SecurityAddon {
 }
 
 /// Shared problem responses: (component name, status, description, example).
-const PROBLEMS: [(&str, &str, &str, &str, &str); 10] = [
+const PROBLEMS: [(&str, &str, &str, &str, &str); 11] = [
     (
         "BadRequest",
         "400",
@@ -104,6 +104,13 @@ const PROBLEMS: [(&str, &str, &str, &str, &str); 10] = [
         "the database is not answering; retry shortly",
     ),
     (
+        "MfaEnrollmentRequired",
+        "403",
+        "A clinician or administrator without a second factor, where REQUIRE_STAFF_MFA is on",
+        "/problems/mfa-enrollment-required",
+        "turn on a second factor first: POST /api/v1/auth/mfa/totp, then /api/v1/auth/mfa/totp/confirm",
+    ),
+    (
         "Conflict",
         "409",
         "The resource's state does not allow this",
@@ -139,6 +146,20 @@ fn problem_response(status: &str, description: &str, type_: &str, detail: &str) 
         .build()
 }
 
+/// The 403 of a staff member without a second factor: the shared response, or a sentence added
+/// to the operation's own 403 (e.g. "Administrators only").
+fn mention_mfa_enrolment(op: &mut Operation) {
+    match op.responses.responses.get_mut("403") {
+        Some(RefOr::T(own)) => {
+            own.description.push_str(
+                "; or `/problems/mfa-enrollment-required` for staff without a second factor where REQUIRE_STAFF_MFA is on",
+            );
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => add_ref(op, "403"),
+    }
+}
+
 fn add_ref(op: &mut Operation, status: &str) {
     let name = PROBLEMS
         .iter()
@@ -159,6 +180,15 @@ const NO_DATABASE: [&str; 5] = [
     "get_instrument",
     "get_current_consent",
 ];
+/// Secured operations staff without a second factor still reach (SECURITY.md): enrolment, `me`
+/// and logout. Every other one can answer 403 `/problems/mfa-enrollment-required`.
+pub const MFA_EXEMPT: [&str; 4] = [
+    "start_totp_enrolment",
+    "confirm_totp_enrolment",
+    "get_current_user",
+    "logout",
+];
+
 /// Adds the shared problem responses and the error responses each operation can produce.
 pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
     let components = api.components.get_or_insert_with(Default::default);
@@ -185,6 +215,9 @@ pub fn finalize(mut api: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             let uses_db = !op.operation_id.as_deref().is_some_and(|id| NO_DATABASE.contains(&id));
             if secured {
                 add_ref(op, "401");
+                if !op.operation_id.as_deref().is_some_and(|id| MFA_EXEMPT.contains(&id)) {
+                    mention_mfa_enrolment(op);
+                }
             }
             if has_body {
                 for s in ["400", "413", "415", "422"] {

@@ -677,6 +677,30 @@ mod external_identity_provider {
     async fn eddsa() {
         accepts("ed25519", Algorithm::EdDSA).await;
     }
+
+    /// With `REQUIRE_STAFF_MFA`, the provider's staff are trusted to have done their second
+    /// factor there; this service's own staff tokens without one are not.
+    #[actix_web::test]
+    async fn provider_staff_need_no_second_factor_here() {
+        let (private, public) = key_pair("ec");
+        let overrides = [
+            ("JWT_EXTERNAL_PUBLIC_KEY", public.as_str()),
+            ("JWT_EXTERNAL_ISSUER", "https://login.clinic.example"),
+            ("JWT_EXTERNAL_AUDIENCE", "intake"),
+            ("REQUIRE_STAFF_MFA", "true"),
+        ];
+        let app = spawn_with(Backend::Sqlite, &overrides).await;
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({"sub": "idp-user-7", "iss": "https://login.clinic.example", "aud": "intake", "exp": now + 300,
+                            "iat": now, "role": "clinician", "amr": ["pwd", "otp"]});
+        let key = EncodingKey::from_ec_pem(private.as_bytes()).unwrap();
+        let provider = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &key).unwrap();
+        assert_eq!(app.get("/api/v1/patients", Some(&provider)).await.status, 200);
+        let (_, local) = app.staff(Role::Clinician, "dr@clinic.org");
+        app.get("/api/v1/patients", Some(&local))
+            .await
+            .problem(403, "/problems/mfa-enrollment-required");
+    }
 }
 
 /// `intake-api create-user` reads the password from stdin and the account can sign in.

@@ -8,6 +8,7 @@ mod errors;
 mod instruments;
 mod intakes;
 mod matrix;
+mod mfa;
 mod migrations;
 mod openapi;
 mod patients;

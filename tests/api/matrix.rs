@@ -142,6 +142,8 @@ fn valid_body_for(method: &str, path: &str) -> Option<Value> {
         ("PUT", "/api/v1/intakes/{id}/exam") => {
             json!({"crps_budapest": {"signs": {"sensory": true, "vasomotor": true, "sudomotor_edema": true, "motor_trophic": true}, "other_diagnosis_explains": false}})
         }
+        ("POST", "/api/v1/auth/mfa/totp/confirm") | ("DELETE", "/api/v1/auth/mfa/totp") => json!({"code": "123456"}),
+        ("POST", "/api/v1/auth/mfa/totp") => return None,
         ("GET" | "DELETE", _) => return None,
         other => panic!("add a valid body for {other:?} to the matrix"),
     };
@@ -162,7 +164,49 @@ async fn admin_routes_refuse_other_roles(backend: Backend) {
         .problem(403, "/problems/forbidden");
 }
 
+/// With `REQUIRE_STAFF_MFA`, staff without a second factor get 403
+/// `/problems/mfa-enrollment-required` on every protected route but enrolment, `me` and logout
+/// (the list the OpenAPI document is built from); patients are not asked for one.
+async fn staff_without_a_second_factor_reach_only_enrolment(backend: Backend) {
+    let app = crate::helpers::spawn_with(backend, &[("REQUIRE_STAFF_MFA", "true")]).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let (_, patient) = app.patient_account("p@example.org").await;
+    let exempt = [
+        "GET /api/v1/auth/me",
+        "POST /api/v1/auth/logout",
+        "POST /api/v1/auth/mfa/totp",
+        "POST /api/v1/auth/mfa/totp/confirm",
+    ];
+    let mut refused = 0;
+    for (method, path) in protected_operations() {
+        let m = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = crate::helpers::with_token(
+            actix_web::test::TestRequest::default().method(m).uri(&path),
+            Some(admin.as_str()),
+        )
+        .insert_header(("If-Match", "\"1\""));
+        if let Some(b) = valid_body_for(&method, &path) {
+            req = req.set_json(b);
+        }
+        let res = app.send(req).await;
+        if exempt.contains(&format!("{method} {path}").as_str()) {
+            assert_ne!(res.status, 403, "{method} {path}");
+        } else {
+            res.problem(403, "/problems/mfa-enrollment-required");
+            refused += 1;
+        }
+    }
+    assert!(refused >= 20, "{refused}");
+    assert_eq!(app.get("/api/v1/auth/sessions", Some(&patient)).await.status, 200);
+    assert_eq!(
+        intake_api::http::openapi::MFA_EXEMPT.len(),
+        exempt.len(),
+        "the documented exemptions are the tested ones"
+    );
+}
+
 on_both_backends!(
     every_protected_route_needs_a_valid_token,
-    admin_routes_refuse_other_roles
+    admin_routes_refuse_other_roles,
+    staff_without_a_second_factor_reach_only_enrolment,
 );
