@@ -155,6 +155,8 @@ pub async fn revoke_session(
     request_body = PasswordRequest,
     responses(
         (status = 204, description = "Changed"),
+        (status = 409, description = "The account signs in through the clinic's identity provider", body = Problem,
+         content_type = "application/problem+json"),
         (status = 422, description = "Wrong current password, or the new one breaks the policy", body = Problem,
          content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",

@@ -261,6 +261,12 @@ pub async fn change_password(state: &AppState, auth: Authenticated, req: Passwor
         lockout::check_account(conn, &key, clock::now())
     })
     .await?;
+    // The identity provider's users sign in there; a local password would go round its checks.
+    if user.external_subject.is_some() {
+        return Err(ApiError::conflict(
+            "this account signs in through the clinic's identity provider and has no password here",
+        ));
+    }
     if let Some(phc) = user.password_hash.clone() {
         let current = req
             .current_password

@@ -696,6 +696,11 @@ mod external_identity_provider {
         let key = EncodingKey::from_ec_pem(private.as_bytes()).unwrap();
         let provider = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &key).unwrap();
         assert_eq!(app.get("/api/v1/patients", Some(&provider)).await.status, 200);
+        // Nor do they get a local password that would go round the provider.
+        let body = json!({"new_password": "a long local passphrase"});
+        app.post("/api/v1/auth/password", Some(&provider), &body)
+            .await
+            .problem(409, "/problems/conflict");
         let (_, local) = app.staff(Role::Clinician, "dr@clinic.org");
         app.get("/api/v1/patients", Some(&local))
             .await
