@@ -30,7 +30,7 @@ pub fn load(conn: &mut DbConn, identity: &Identity, require_staff_mfa: bool) -> 
             None,
         ),
     };
-    let row = repo::actor(conn, user_id, session)?.ok_or(ApiError::Unauthenticated)?;
+    let row = repo::actor(conn, user_id, session, clock::now())?.ok_or(ApiError::Unauthenticated)?;
     // A token of a session that was logged out, revoked or caught reusing a refresh token is
     // refused at once, not when it expires.
     if row.disabled

@@ -116,7 +116,10 @@ pub async fn logout(state: web::Data<AppState>, auth: Authenticated) -> Result<H
 )]
 #[get("/sessions")]
 pub async fn list_sessions(state: web::Data<AppState>, auth: Authenticated) -> Result<HttpResponse, ApiError> {
-    let list = state.query(auth, sessions::list).await?;
+    let settings = state.settings.clone();
+    let list = state
+        .query(auth, move |conn, caller| sessions::list(conn, caller, &settings.jwt))
+        .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -219,8 +222,8 @@ pub async fn confirm_totp_enrolment(
     ValidatedJson(body): ValidatedJson<MfaCodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let checked = state
-        .write(auth.mfa_exempt(), move |conn, caller| {
-            mfa::confirm(conn, caller, &body.code)
+        .write_prepared(auth.mfa_exempt(), mfa::prepare_confirm, move |conn, caller, attempt| {
+            mfa::confirm(conn, caller, attempt, &body.code)
         })
         .await?;
     match checked {
@@ -249,7 +252,9 @@ pub async fn disable_totp(
     ValidatedJson(body): ValidatedJson<MfaCodeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let checked = state
-        .write(auth, move |conn, caller| mfa::disable(conn, caller, &body.code))
+        .write_prepared(auth, mfa::prepare_disable, move |conn, caller, attempt| {
+            mfa::disable(conn, caller, attempt, &body.code)
+        })
         .await?;
     match checked {
         Checked::Accepted(()) => Ok(HttpResponse::NoContent().finish()),
@@ -394,7 +399,8 @@ pub async fn revoke_user_sessions(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Reset a user's second factor (admin): for a lost phone; the user enrols again.
+/// Reset a user's second factor (admin): for a lost phone. Their sessions end and their tokens
+/// are refused; they sign in again and enrol.
 #[utoipa::path(
     tag = "users",
     security(("bearer" = [])),

@@ -7,8 +7,10 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 use sha2::{Digest, Sha256};
 
+use diesel::QueryResult;
+
 use super::repo;
-use crate::db::DbConn;
+use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::text::hex;
 
@@ -32,32 +34,44 @@ fn window() -> Result<chrono::Duration, ApiError> {
     chrono::Duration::from_std(WINDOW).map_err(ApiError::internal)
 }
 
-/// Seconds to wait when any of `keys` (each with its limit) is over its limit, else `None`.
-pub fn retry_after(conn: &mut DbConn, keys: &[(&str, i64)], now: NaiveDateTime) -> Result<Option<u64>, ApiError> {
+/// One attempt (a password, a code), counted as a failure against its keys from before it is
+/// checked until it is [`succeeded`]. It is recorded and committed before the count is taken,
+/// so concurrent attempts are in each other's counts: a burst of requests gets no more guesses
+/// than the limit (a count first and a record after would let the whole burst through).
+#[must_use = "an attempt that succeeds must be released with `succeeded`"]
+pub struct Attempt {
+    ids: Vec<String>,
+}
+
+/// Takes an attempt against each key (with its limit), or answers 429 when any key already has
+/// its limit of failures within the window (the refused attempt is not kept: it guessed nothing).
+/// Runs its own write transaction: call it outside one.
+pub fn begin(conn: &mut DbConn, keys: &[(&str, i64)], now: NaiveDateTime) -> Result<Attempt, ApiError> {
     let window = window()?;
+    let ids = db::write_tx(conn, |conn| {
+        repo::prune_failures(conn, now - window)?;
+        keys.iter()
+            .map(|(key, _)| {
+                let id = uuid::Uuid::now_v7().to_string();
+                repo::record_failure(conn, &id, key, now).map(|()| id)
+            })
+            .collect::<QueryResult<Vec<_>>>()
+    })?;
+    let attempt = Attempt { ids };
     for (key, max) in keys {
+        // This attempt is in the count, hence "more than the limit".
         let (count, oldest) = repo::recent_failures(conn, key, now - window)?;
-        if count >= *max {
+        if count > *max {
+            repo::delete_failures(conn, &attempt.ids)?;
             let until = oldest.map(|o| o + window).unwrap_or(now + window);
-            return Ok(Some((until - now).num_seconds().max(1) as u64));
+            let retry_after_secs = (until - now).num_seconds().max(1) as u64;
+            return Err(ApiError::TooManyRequests { retry_after_secs });
         }
     }
-    Ok(None)
+    Ok(attempt)
 }
 
-/// The account's lock, as a 429, if it is locked.
-pub fn check_account(conn: &mut DbConn, key: &str, now: NaiveDateTime) -> Result<(), ApiError> {
-    match retry_after(conn, &[(key, MAX_PER_ACCOUNT)], now)? {
-        Some(retry_after_secs) => Err(ApiError::TooManyRequests { retry_after_secs }),
-        None => Ok(()),
-    }
-}
-
-/// Counts one failure against each key (and forgets those older than the window).
-pub fn record(conn: &mut DbConn, keys: &[&str], now: NaiveDateTime) -> Result<(), ApiError> {
-    repo::prune_failures(conn, now - window()?)?;
-    for key in keys {
-        repo::record_failure(conn, key, now)?;
-    }
-    Ok(())
+/// The attempt was right: it is no failure. (A wrong one is simply left counted.)
+pub fn succeeded(conn: &mut DbConn, attempt: Attempt) -> Result<(), ApiError> {
+    Ok(repo::delete_failures(conn, &attempt.ids)?)
 }

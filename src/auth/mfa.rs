@@ -9,14 +9,14 @@ use sha2::{Digest, Sha256};
 use totp_rs::{Builder, Secret, Totp};
 
 use super::api::{MfaVerifyRequest, TotpEnrolmentResponse};
-use super::lockout;
+use super::lockout::{self, Attempt};
 use super::repo::{self, TotpRow, UserRow};
 use super::sessions::{self, SignedIn};
 use super::token::TokenService;
 use crate::audit::event::{self as audit, AuditEvent, Origin, Outcome, RequestMeta};
 use crate::clock;
 use crate::config::JwtSettings;
-use crate::db::DbConn;
+use crate::db::{self, DbConn};
 use crate::error::ApiError;
 use crate::ids::UserId;
 use crate::state::Caller;
@@ -153,48 +153,87 @@ pub fn start(conn: &mut DbConn, caller: &Caller, issuer: &str) -> Result<TotpEnr
     })
 }
 
+/// Takes an attempt at a code for the user, committed before the code is checked (see
+/// [`lockout::begin`]); a refusal for the lockout is audited under `action`.
+fn take_attempt(
+    conn: &mut DbConn,
+    origin: Origin<'_>,
+    user: &UserRow,
+    action: &'static str,
+) -> Result<Attempt, ApiError> {
+    let key = lockout::account_key(&user.email);
+    let attempt = lockout::begin(conn, &[(&key, lockout::MAX_PER_ACCOUNT)], clock::now());
+    if matches!(attempt, Err(ApiError::TooManyRequests { .. })) {
+        let event = AuditEvent::new(action, "user", user.id).outcome(Outcome::Denied);
+        audit::record(conn, origin, &[event])?;
+    }
+    attempt
+}
+
+fn pending(conn: &mut DbConn, user: UserId) -> Result<TotpRow, ApiError> {
+    repo::totp(conn, user)?
+        .filter(|t| t.confirmed_at.is_none())
+        .ok_or_else(|| ApiError::conflict("no enrolment is pending: start one with POST /api/v1/auth/mfa/totp"))
+}
+
+fn no_factor() -> ApiError {
+    ApiError::conflict("no second factor is on")
+}
+
+/// Before [`confirm`], outside its transaction: an enrolment is pending; the attempt is taken.
+pub fn prepare_confirm(conn: &mut DbConn, caller: &Caller) -> Result<Attempt, ApiError> {
+    let user = caller_row(conn, caller)?;
+    pending(conn, user.id)?;
+    take_attempt(conn, caller.origin(), &user, "mfa.enrol")
+}
+
 /// Confirms the pending enrolment with a code; the factor is then in force and the recovery
 /// codes (returned this once) replace any earlier ones.
-pub fn confirm(conn: &mut DbConn, caller: &Caller, code: &str) -> Result<Checked<Vec<String>>, ApiError> {
+pub fn confirm(
+    conn: &mut DbConn,
+    caller: &Caller,
+    attempt: Attempt,
+    code: &str,
+) -> Result<Checked<Vec<String>>, ApiError> {
     let user = caller_row(conn, caller)?;
-    let key = lockout::account_key(&user.email);
-    let now = clock::now();
-    lockout::check_account(conn, &key, now)?;
-    let pending = repo::totp(conn, user.id)?
-        .filter(|t| t.confirmed_at.is_none())
-        .ok_or_else(|| ApiError::conflict("no enrolment is pending: start one with POST /api/v1/auth/mfa/totp"))?;
+    let pending = pending(conn, user.id)?;
     if !accept_code(conn, &pending, code)? {
-        lockout::record(conn, &[&key], now)?;
         let event = AuditEvent::new("mfa.enrol", "user", user.id).outcome(Outcome::Failure);
         audit::record(conn, caller.origin(), &[event])?;
         return Ok(Checked::Refused);
     }
+    let now = clock::now();
+    lockout::succeeded(conn, attempt)?;
     repo::confirm_totp(conn, user.id, now)?;
     let codes = (0..RECOVERY_CODES)
         .map(|_| new_recovery_code())
         .collect::<Result<Vec<_>, _>>()?;
     let digests: Vec<String> = codes.iter().map(|c| recovery_digest(c)).collect();
     repo::put_recovery_codes(conn, user.id, &digests)?;
-    repo::clear_failures(conn, &key)?;
+    repo::clear_failures(conn, &lockout::account_key(&user.email))?;
     audit::record(conn, caller.origin(), &[AuditEvent::new("mfa.enrol", "user", user.id)])?;
     Ok(Checked::Accepted(codes))
 }
 
-/// Turns the caller's second factor off, with a current code.
-pub fn disable(conn: &mut DbConn, caller: &Caller, code: &str) -> Result<Checked<()>, ApiError> {
+/// Before [`disable`], outside its transaction: a factor is on; the attempt is taken.
+pub fn prepare_disable(conn: &mut DbConn, caller: &Caller) -> Result<Attempt, ApiError> {
     let user = caller_row(conn, caller)?;
-    let key = lockout::account_key(&user.email);
-    let now = clock::now();
-    lockout::check_account(conn, &key, now)?;
-    let factor_row = confirmed(conn, user.id)?.ok_or_else(|| ApiError::conflict("no second factor is on"))?;
+    confirmed(conn, user.id)?.ok_or_else(no_factor)?;
+    take_attempt(conn, caller.origin(), &user, "mfa.disable")
+}
+
+/// Turns the caller's second factor off, with a current code.
+pub fn disable(conn: &mut DbConn, caller: &Caller, attempt: Attempt, code: &str) -> Result<Checked<()>, ApiError> {
+    let user = caller_row(conn, caller)?;
+    let factor_row = confirmed(conn, user.id)?.ok_or_else(no_factor)?;
     if !accept_code(conn, &factor_row, code)? {
-        lockout::record(conn, &[&key], now)?;
         let event = AuditEvent::new("mfa.disable", "user", user.id).outcome(Outcome::Failure);
         audit::record(conn, caller.origin(), &[event])?;
         return Ok(Checked::Refused);
     }
+    lockout::succeeded(conn, attempt)?;
     repo::delete_mfa(conn, user.id)?;
-    repo::clear_failures(conn, &key)?;
+    repo::clear_failures(conn, &lockout::account_key(&user.email))?;
     audit::record(
         conn,
         caller.origin(),
@@ -203,11 +242,16 @@ pub fn disable(conn: &mut DbConn, caller: &Caller, code: &str) -> Result<Checked
     Ok(Checked::Accepted(()))
 }
 
-/// An administrator removes a user's second factor (a lost phone); the user enrols again.
+/// An administrator removes a user's second factor (a lost phone) and ends their sessions; the
+/// user signs in again and enrols.
 pub fn reset(conn: &mut DbConn, caller: &Caller, user: UserId) -> Result<(), ApiError> {
     caller.actor.require_admin()?;
     repo::find(conn, user)?.ok_or(ApiError::NotFound("user"))?;
     repo::delete_mfa(conn, user)?;
+    // Whoever has the lost phone may have a session too; the user signs in again and enrols.
+    let now = clock::now();
+    repo::revoke_sessions(conn, user, None, now)?;
+    repo::revoke_tokens(conn, user, now)?;
     audit::record(
         conn,
         caller.origin(),
@@ -217,7 +261,8 @@ pub fn reset(conn: &mut DbConn, caller: &Caller, user: UserId) -> Result<(), Api
 }
 
 /// The second sign-in step: the challenge from `POST /auth/token` and a code or a recovery code
-/// open a session. Runs in one write transaction; a refusal is committed and answered 401.
+/// open a session. The attempt is committed first, then the code is checked in a write
+/// transaction; a refusal is committed and answered 401.
 pub fn verify(
     conn: &mut DbConn,
     tokens: &TokenService,
@@ -231,39 +276,40 @@ pub fn verify(
     let user = repo::find(conn, user_id)?
         .filter(|u| !u.disabled && u.token_version == version)
         .ok_or(ApiError::Unauthenticated)?;
-    let key = lockout::account_key(&user.email);
-    let now = clock::now();
-    lockout::check_account(conn, &key, now)?;
     // Reset by an administrator since the password step: sign in again.
-    let factor_row = confirmed(conn, user.id)?.ok_or(ApiError::Unauthenticated)?;
-    let (accepted, by_recovery_code) = match presented {
-        Presented::Totp(code) => (accept_code(conn, &factor_row, code)?, false),
-        Presented::Recovery(code) => (
-            repo::spend_recovery_code(conn, user.id, &recovery_digest(code), now)?,
-            true,
-        ),
-    };
-    if !accepted {
-        lockout::record(conn, &[&key], now)?;
-        let event = AuditEvent::new("auth.mfa_failed", "user", user.id).outcome(Outcome::Failure);
-        audit::record(conn, Origin { actor: None, meta }, &[event])?;
-        return Ok(Checked::Refused);
-    }
-    repo::clear_failures(conn, &key)?;
-    let mut events = vec![AuditEvent::new("auth.login", "user", user.id)];
-    if by_recovery_code {
-        events.push(AuditEvent::new("auth.recovery_code_used", "user", user.id));
-    }
-    let actor = user.actor();
-    audit::record(
-        conn,
-        Origin {
-            actor: Some(&actor),
-            meta,
-        },
-        &events,
-    )?;
-    Ok(Checked::Accepted(sessions::open(conn, tokens, jwt, &user, meta)?))
+    confirmed(conn, user.id)?.ok_or(ApiError::Unauthenticated)?;
+    let attempt = take_attempt(conn, Origin { actor: None, meta }, &user, "auth.mfa_verify")?;
+    db::write_tx(conn, |conn| {
+        let factor_row = confirmed(conn, user.id)?.ok_or(ApiError::Unauthenticated)?;
+        let (accepted, by_recovery_code) = match presented {
+            Presented::Totp(code) => (accept_code(conn, &factor_row, code)?, false),
+            Presented::Recovery(code) => (
+                repo::spend_recovery_code(conn, user.id, &recovery_digest(code), clock::now())?,
+                true,
+            ),
+        };
+        if !accepted {
+            let event = AuditEvent::new("auth.mfa_failed", "user", user.id).outcome(Outcome::Failure);
+            audit::record(conn, Origin { actor: None, meta }, &[event])?;
+            return Ok(Checked::Refused);
+        }
+        lockout::succeeded(conn, attempt)?;
+        repo::clear_failures(conn, &lockout::account_key(&user.email))?;
+        let mut events = vec![AuditEvent::new("auth.login", "user", user.id)];
+        if by_recovery_code {
+            events.push(AuditEvent::new("auth.recovery_code_used", "user", user.id));
+        }
+        let actor = user.actor();
+        audit::record(
+            conn,
+            Origin {
+                actor: Some(&actor),
+                meta,
+            },
+            &events,
+        )?;
+        Ok(Checked::Accepted(sessions::open(conn, tokens, jwt, &user, meta)?))
+    })
 }
 
 /// What the second step was answered with.

@@ -108,13 +108,19 @@ pub struct ActorRow {
 
 /// The caller's row, in one statement with the state of the token's session (a token without
 /// one asks about no session: the nil id, which no session has) and of their second factor.
-pub fn actor(conn: &mut DbConn, user_id: UserId, session: Option<SessionId>) -> QueryResult<Option<ActorRow>> {
+pub fn actor(
+    conn: &mut DbConn,
+    user_id: UserId,
+    session: Option<SessionId>,
+    now: NaiveDateTime,
+) -> QueryResult<Option<ActorRow>> {
     let session = session.unwrap_or(SessionId(uuid::Uuid::nil()));
     let session_open = diesel::dsl::exists(
         sessions::table
             .filter(sessions::id.eq(session))
             .filter(sessions::user_id.eq(users::id))
-            .filter(sessions::revoked_at.is_null()),
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::expires_at.gt(now)),
     );
     let mfa_enabled = diesel::dsl::exists(
         mfa_totp::table
@@ -238,12 +244,18 @@ pub fn revoke_sessions(
     .execute(conn)
 }
 
-/// The user's open sessions, newest first.
-pub fn open_sessions(conn: &mut DbConn, user: UserId, now: NaiveDateTime) -> QueryResult<Vec<SessionRow>> {
+/// The user's open sessions (not ended, not expired, used since `idle_since`), newest first.
+pub fn open_sessions(
+    conn: &mut DbConn,
+    user: UserId,
+    now: NaiveDateTime,
+    idle_since: NaiveDateTime,
+) -> QueryResult<Vec<SessionRow>> {
     sessions::table
         .filter(sessions::user_id.eq(user))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_used_at.gt(idle_since))
         .order(sessions::created_at.desc())
         .select(SessionRow::as_select())
         .load(conn)
@@ -312,13 +324,19 @@ pub fn recent_failures(
         .first(conn)
 }
 
-pub fn record_failure(conn: &mut DbConn, key: &str, at: NaiveDateTime) -> QueryResult<()> {
+pub fn record_failure(conn: &mut DbConn, id: &str, key: &str, at: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(login_failures::table)
         .values((
-            login_failures::id.eq(uuid::Uuid::now_v7().to_string()),
+            login_failures::id.eq(id),
             login_failures::key.eq(key),
             login_failures::failed_at.eq(at),
         ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn delete_failures(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::id.eq_any(ids)))
         .execute(conn)
         .map(|_| ())
 }

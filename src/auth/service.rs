@@ -118,13 +118,14 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
     let account_key = lockout::account_key(&email);
     let address_key = meta.client_addr.as_deref().map(lockout::address_key);
 
-    let (keys_a, meta_a) = ((account_key.clone(), address_key.clone()), meta.clone());
-    let user = db::run(&state.pool, move |conn| {
-        let mut keys = vec![(keys_a.0.as_str(), lockout::MAX_PER_ACCOUNT)];
-        if let Some(a) = &keys_a.1 {
+    let meta_a = meta.clone();
+    let (user, attempt) = db::run(&state.pool, move |conn| {
+        let mut keys = vec![(account_key.as_str(), lockout::MAX_PER_ACCOUNT)];
+        if let Some(a) = &address_key {
             keys.push((a.as_str(), lockout::MAX_PER_ADDRESS));
         }
-        if let Some(retry_after_secs) = lockout::retry_after(conn, &keys, clock::now())? {
+        let attempt = lockout::begin(conn, &keys, clock::now());
+        if let Err(ApiError::TooManyRequests { retry_after_secs }) = attempt {
             let event = AuditEvent {
                 resource_id: None,
                 ..AuditEvent::new("auth.login_blocked", "user", "")
@@ -140,7 +141,7 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
             )?;
             return Err(ApiError::TooManyRequests { retry_after_secs });
         }
-        Ok(repo::find_by_email(conn, &email)?)
+        Ok((repo::find_by_email(conn, &email)?, attempt?))
     })
     .await?;
 
@@ -154,9 +155,9 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
     let (tokens, settings) = (state.tokens.clone(), state.settings.clone());
     db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
-            let now = clock::now();
             match (&user, accepted) {
                 (Some(u), true) => {
+                    lockout::succeeded(conn, attempt)?;
                     if repo::totp(conn, u.id)?.is_some_and(|t| t.confirmed_at.is_some()) {
                         let challenge = tokens.issue_mfa_pending(u.id, u.role, u.token_version)?;
                         audit::record(
@@ -173,7 +174,7 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
                             expires_in: challenge.expires_in,
                         })));
                     }
-                    repo::clear_failures(conn, &account_key)?;
+                    repo::clear_failures(conn, &lockout::account_key(&u.email))?;
                     let actor = u.actor();
                     audit::record(
                         conn,
@@ -192,9 +193,7 @@ pub async fn login(state: &AppState, meta: RequestMeta, req: TokenRequest) -> Re
                     )?))))
                 }
                 _ => {
-                    let mut keys = vec![account_key.as_str()];
-                    keys.extend(address_key.as_deref());
-                    lockout::record(conn, &keys, now)?;
+                    // The attempt stays counted as a failure (it was committed before the check).
                     let mut event = AuditEvent::new("auth.login_failed", "user", "").outcome(Outcome::Failure);
                     event.resource_id = user.as_ref().map(|u| u.id.to_string());
                     audit::record(
@@ -227,7 +226,7 @@ pub async fn refresh(state: &AppState, meta: RequestMeta, req: RefreshRequest) -
     .await?;
     match renewed {
         Refresh::Renewed(signed_in) => Ok(token_response(signed_in)),
-        Refresh::Reused => Err(ApiError::Unauthenticated),
+        Refresh::Refused => Err(ApiError::Unauthenticated),
     }
 }
 
@@ -236,7 +235,7 @@ pub async fn refresh(state: &AppState, meta: RequestMeta, req: RefreshRequest) -
 pub async fn verify_mfa(state: &AppState, meta: RequestMeta, req: MfaVerifyRequest) -> Result<TokenResponse, ApiError> {
     let (tokens, settings) = (state.tokens.clone(), state.settings.clone());
     let checked = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| mfa::verify(conn, &tokens, &settings.jwt, &req, &meta))
+        mfa::verify(conn, &tokens, &settings.jwt, &req, &meta)
     })
     .await?;
     match checked {
@@ -255,53 +254,59 @@ pub async fn change_password(state: &AppState, auth: Authenticated, req: Passwor
         repo::find(conn, user_id)?.ok_or(ApiError::Unauthenticated)
     })
     .await?;
-    let account_key = lockout::account_key(&user.email);
-    let key = account_key.clone();
-    db::run(&state.pool, move |conn| {
-        lockout::check_account(conn, &key, clock::now())
-    })
-    .await?;
     // The identity provider's users sign in there; a local password would go round its checks.
     if user.external_subject.is_some() {
         return Err(ApiError::conflict(
             "this account signs in through the clinic's identity provider and has no password here",
         ));
     }
-    if let Some(phc) = user.password_hash.clone() {
-        let current = req
-            .current_password
-            .clone()
-            .ok_or_else(|| ApiError::invalid("current_password", "required", "your current password is required"))?;
-        if !verify_password(state, current, phc).await? {
-            let meta = caller.meta.clone();
-            db::run(&state.pool, move |conn| {
-                db::write_tx(conn, |conn| {
-                    lockout::record(conn, &[&account_key], clock::now())?;
-                    let event = AuditEvent::new("auth.password_change", "user", user_id).outcome(Outcome::Failure);
-                    audit::record(
-                        conn,
-                        Origin {
-                            actor: None,
-                            meta: &meta,
-                        },
-                        &[event],
-                    )
-                    .map_err(ApiError::from)
-                })
-            })
-            .await?;
-            return Err(ApiError::invalid(
-                "current_password",
-                "mismatch",
-                "is not your current password",
-            ));
-        }
-    }
+    let current = match &user.password_hash {
+        Some(phc) => Some((
+            phc.clone(),
+            req.current_password.clone().ok_or_else(|| {
+                ApiError::invalid("current_password", "required", "your current password is required")
+            })?,
+        )),
+        None => None,
+    };
+    // Checked before the attempt is taken: a weak new password guesses nothing.
     check_password_policy(&req.new_password, &user.email, "new_password")?;
+    let account_key = lockout::account_key(&user.email);
+    let (key, blocked_by) = (account_key.clone(), caller.clone());
+    let attempt = db::run(&state.pool, move |conn| {
+        let attempt = lockout::begin(conn, &[(&key, lockout::MAX_PER_ACCOUNT)], clock::now());
+        if matches!(attempt, Err(ApiError::TooManyRequests { .. })) {
+            let event = AuditEvent::new("auth.password_change", "user", user_id).outcome(Outcome::Denied);
+            audit::record(conn, blocked_by.origin(), &[event])?;
+        }
+        attempt
+    })
+    .await?;
+    if let Some((phc, current)) = current
+        && !verify_password(state, current, phc).await?
+    {
+        // The attempt stays counted; the failure is audited.
+        let failed_by = caller.clone();
+        db::run(&state.pool, move |conn| {
+            let event = AuditEvent::new("auth.password_change", "user", user_id).outcome(Outcome::Failure);
+            audit::record(conn, failed_by.origin(), &[event]).map_err(ApiError::from)
+        })
+        .await?;
+        return Err(ApiError::invalid(
+            "current_password",
+            "mismatch",
+            "is not your current password",
+        ));
+    }
     let hash = hash_password(state, req.new_password).await?;
     db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
+            // Disabled while the hash was computed: no change.
+            repo::find(conn, user_id)?
+                .filter(|u| !u.disabled)
+                .ok_or(ApiError::Unauthenticated)?;
             let now = clock::now();
+            lockout::succeeded(conn, attempt)?;
             repo::set_password(conn, user_id, &hash, now)?;
             repo::revoke_tokens(conn, user_id, now)?;
             repo::revoke_sessions(conn, user_id, caller.session, now)?;
@@ -461,10 +466,12 @@ pub fn update_user(
         updated_at: Some(now),
     };
     repo::update(conn, id, &changes)?;
-    // A disable or a role change ends every token issued so far: re-enabling does not revive
-    // them, and a demoted user's old tokens do not keep the old role (SECURITY.md).
+    // A disable or a role change ends every token issued so far and every session (whose
+    // refresh tokens would otherwise mint new ones): re-enabling revives none of them, and a
+    // demoted user's old tokens do not keep the old role (SECURITY.md).
     if req.disabled == Some(true) || req.role.is_some_and(|r| r != user.role) {
         repo::revoke_tokens(conn, id, now)?;
+        repo::revoke_sessions(conn, id, None, now)?;
     }
     audit::record(conn, caller.origin(), &[AuditEvent::new("user.update", "user", id)])?;
     Ok(repo::find(conn, id)?.ok_or(ApiError::NotFound("user"))?.into())

@@ -76,8 +76,9 @@ pub fn open(
 pub enum Refresh {
     /// A new access token and the refresh token to use next time.
     Renewed(SignedIn),
-    /// The token was spent already: the session is ended (committed with this answer).
-    Reused,
+    /// The token was spent already (the session is ended now), or its session had ended:
+    /// refused, and the attempt audited (committed with this answer).
+    Refused,
 }
 
 /// Renews a session's tokens for its refresh token (in the caller's write transaction).
@@ -91,14 +92,16 @@ pub fn refresh(
     let hash = digest(presented);
     let (spent_at, session) = repo::find_refresh_token(conn, &hash)?.ok_or(ApiError::Unauthenticated)?;
     if session.revoked_at.is_some() {
-        return Err(ApiError::Unauthenticated);
+        let event = AuditEvent::new("auth.refresh_revoked", "session", session.id).outcome(Outcome::Denied);
+        audit::record(conn, Origin { actor: None, meta }, &[event])?;
+        return Ok(Refresh::Refused);
     }
     let now = clock::now();
     if spent_at.is_some() || !repo::spend_refresh_token(conn, &hash, now)? {
         repo::revoke_session(conn, session.user_id, session.id, now)?;
         let event = AuditEvent::new("auth.refresh_reused", "session", session.id).outcome(Outcome::Denied);
         audit::record(conn, Origin { actor: None, meta }, &[event])?;
-        return Ok(Refresh::Reused);
+        return Ok(Refresh::Refused);
     }
     if session.expires_at <= now || session.last_used_at + duration(jwt.refresh_idle)? <= now {
         return Err(ApiError::Unauthenticated);
@@ -126,20 +129,23 @@ pub fn logout(conn: &mut DbConn, caller: &Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The caller's open sessions, newest first.
-pub fn list(conn: &mut DbConn, caller: &Caller) -> Result<Vec<SessionResponse>, ApiError> {
-    Ok(repo::open_sessions(conn, caller.actor.user_id, clock::now())?
-        .into_iter()
-        .map(|s| SessionResponse {
-            id: s.id.into(),
-            current: caller.session == Some(s.id),
-            created_at: clock::utc(s.created_at),
-            last_used_at: clock::utc(s.last_used_at),
-            expires_at: clock::utc(s.expires_at),
-            client_addr: s.client_addr,
-            user_agent: s.user_agent,
-        })
-        .collect())
+/// The caller's open sessions (not ended, expired or idle), newest first.
+pub fn list(conn: &mut DbConn, caller: &Caller, jwt: &JwtSettings) -> Result<Vec<SessionResponse>, ApiError> {
+    let now = clock::now();
+    Ok(
+        repo::open_sessions(conn, caller.actor.user_id, now, now - duration(jwt.refresh_idle)?)?
+            .into_iter()
+            .map(|s| SessionResponse {
+                id: s.id.into(),
+                current: caller.session == Some(s.id),
+                created_at: clock::utc(s.created_at),
+                last_used_at: clock::utc(s.last_used_at),
+                expires_at: clock::utc(s.expires_at),
+                client_addr: s.client_addr,
+                user_agent: s.user_agent,
+            })
+            .collect(),
+    )
 }
 
 /// Ends one of the caller's sessions; another user's is not found.

@@ -146,6 +146,25 @@ async fn repeated_failures_lock_the_account(backend: Backend) {
     assert_eq!(attempt(PATIENT_PASSWORD).await.status, 429);
 }
 
+/// A burst of concurrent guesses gets no more than the limit: each attempt is counted before
+/// its password is checked, not after.
+async fn a_burst_of_guesses_gets_no_more_than_the_limit(backend: Backend) {
+    let app = spawn(backend).await;
+    app.patient_account("ana@example.org").await;
+    let bodies: Vec<_> = (0..12)
+        .map(|i| json!({"email": "ana@example.org", "password": format!("guess number {i}")}))
+        .collect();
+    let guesses = bodies.iter().map(|body| app.post("/api/v1/auth/token", None, body));
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status.as_u16())
+        .collect();
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert!(checked <= 5, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
+}
+
 async fn repeated_failures_from_one_address_are_limited(backend: Backend) {
     let app = spawn(backend).await;
     let from = |email: String| {
@@ -499,6 +518,7 @@ async fn only_admins_reach_user_admin(backend: Backend) {
 }
 
 on_both_backends!(
+    a_burst_of_guesses_gets_no_more_than_the_limit,
     lookalike_emails_make_no_second_account,
     reenabling_does_not_revive_old_tokens,
     registration,

@@ -225,6 +225,22 @@ async fn wrong_codes_lock_like_passwords(backend: Backend) {
         )
         .await
     };
+    // A burst of concurrent guesses: each is counted before its code is checked.
+    let challenge = app.sign_in("dr@clinic.org", STAFF_PASSWORD).await;
+    let burst = (0..10).map(|_| guess(&challenge));
+    let statuses: Vec<u16> = futures_util::future::join_all(burst)
+        .await
+        .iter()
+        .map(|r| r.status.as_u16())
+        .collect();
+    assert!(statuses.iter().filter(|s| **s == 401).count() <= 5, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [401, 429].contains(s)), "{statuses:?}");
+    // Start the sequential count afresh (as the window passing would).
+    let mut conn = app.state.pool.get().unwrap();
+    intake_api::auth::repo::clear_failures(&mut conn, &intake_api::auth::lockout::account_key("dr@clinic.org"))
+        .unwrap();
+    drop(conn);
+
     let challenge = app.sign_in("dr@clinic.org", STAFF_PASSWORD).await;
     for _ in 0..4 {
         guess(&challenge).await.problem(401, "/problems/invalid-mfa-code");
@@ -284,7 +300,7 @@ async fn turning_off_and_admin_reset(backend: Backend) {
     assert!(plain["access_token"].is_string(), "no second step once it is off");
 
     // Reset by an administrator (a lost phone); nobody else may.
-    enrol().await;
+    let (before_reset, _) = enrol().await;
     assert_eq!(app.sign_in("dr@clinic.org", STAFF_PASSWORD).await["mfa_required"], true);
     let path = format!("/api/v1/users/{dr_id}/mfa");
     app.call(Method::DELETE, &path, Some(&colleague), None)
@@ -292,6 +308,10 @@ async fn turning_off_and_admin_reset(backend: Backend) {
         .problem(403, "/problems/forbidden");
     let reset = app.call(Method::DELETE, &path, Some(&admin), None).await;
     assert_eq!(reset.status, 204);
+    // Whoever holds the lost phone loses the session too.
+    app.get("/api/v1/auth/me", Some(&before_reset))
+        .await
+        .problem(401, "/problems/unauthenticated");
     assert!(app.sign_in("dr@clinic.org", STAFF_PASSWORD).await["access_token"].is_string());
     assert_eq!(
         app.audit_actions(&admin, "action=user.mfa_reset").await,

@@ -107,7 +107,10 @@ async fn logout_ends_only_this_session(backend: Backend) {
     assert_eq!(
         app.audit_actions(&admin, &format!("resource_id={}", &laptop_session))
             .await,
-        vec![("auth.logout".to_owned(), "success".to_owned())]
+        vec![
+            ("auth.logout".to_owned(), "success".to_owned()),
+            ("auth.refresh_revoked".to_owned(), "denied".to_owned())
+        ]
     );
 }
 
@@ -317,7 +320,77 @@ async fn wrong_current_passwords_lock_like_sign_ins(backend: Backend) {
     .problem(429, "/problems/too-many-requests");
 }
 
+/// A disable ends the user's sessions too: re-enabling revives neither the old access tokens
+/// nor the old refresh tokens.
+async fn disabling_ends_sessions(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let (dr_id, _) = app.staff(Role::Clinician, "dr@clinic.org");
+    let before = app.sign_in("dr@clinic.org", STAFF_PASSWORD).await;
+    for disabled in [true, false] {
+        let res = app
+            .patch(
+                &format!("/api/v1/users/{dr_id}"),
+                Some(&admin),
+                &json!({"disabled": disabled}),
+                None,
+            )
+            .await;
+        assert_eq!(res.status, 200);
+    }
+    app.refresh(&before).await.problem(401, "/problems/unauthenticated");
+    app.get("/api/v1/auth/me", Some(&access(&before)))
+        .await
+        .problem(401, "/problems/unauthenticated");
+    let again = app.sign_in("dr@clinic.org", STAFF_PASSWORD).await;
+    assert_eq!(app.refresh(&again).await.status, 200);
+}
+
+/// Sessions end on their own: 24 hours without a refresh (idle), 14 days after sign-in
+/// (absolute). The clock is moved by rewriting the session rows.
+async fn idle_and_expired_sessions_end(backend: Backend) {
+    use diesel::prelude::*;
+    use intake_api::schema::sessions;
+
+    let app = spawn(backend).await;
+    app.staff(Role::Clinician, "dr@clinic.org");
+    let idle = app.sign_in("dr@clinic.org", STAFF_PASSWORD).await;
+    let expired = app.sign_in("dr@clinic.org", STAFF_PASSWORD).await;
+    let current = app.sign_in("dr@clinic.org", STAFF_PASSWORD).await;
+    let list = app.get("/api/v1/auth/sessions", Some(&access(&current))).await.json();
+    let ids: Vec<String> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    // Newest first: current, expired, idle.
+    let (expired_id, idle_id) = (ids[1].clone(), ids[2].clone());
+    let now = chrono::Utc::now().naive_utc();
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::update(sessions::table.filter(sessions::id.eq(&idle_id)))
+        .set(sessions::last_used_at.eq(now - chrono::Duration::hours(25)))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::update(sessions::table.filter(sessions::id.eq(&expired_id)))
+        .set(sessions::expires_at.eq(now - chrono::Duration::seconds(1)))
+        .execute(&mut *conn)
+        .unwrap();
+    app.refresh(&idle).await.problem(401, "/problems/unauthenticated");
+    app.refresh(&expired).await.problem(401, "/problems/unauthenticated");
+    // An expired session's access tokens end with it; an idle one's live out their 15 minutes.
+    app.get("/api/v1/auth/me", Some(&access(&expired)))
+        .await
+        .problem(401, "/problems/unauthenticated");
+    let left = app.get("/api/v1/auth/sessions", Some(&access(&current))).await.json();
+    assert_eq!(left.as_array().unwrap().len(), 1, "{left}");
+    assert_eq!(left[0]["current"], true);
+}
+
 on_both_backends!(
+    disabling_ends_sessions,
+    idle_and_expired_sessions_end,
     refresh_tokens_rotate_and_a_reused_one_ends_the_session,
     logout_ends_only_this_session,
     sessions_are_listed_and_ended_one_by_one,
