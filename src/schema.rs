@@ -31,6 +31,7 @@ diesel::table! {
         updated_at -> Timestamp,
         token_version -> BigInt,
         tokens_valid_after -> Nullable<Timestamp>,
+        external_amr -> Nullable<Text>,
     }
 }
 

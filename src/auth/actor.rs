@@ -24,9 +24,10 @@ pub fn load(conn: &mut DbConn, identity: &Identity, require_staff_mfa: bool) -> 
             role,
             email,
             name,
+            amr,
             ..
         } => (
-            provision_external(conn, subject, *role, email.as_deref(), name.as_deref())?,
+            provision_external(conn, subject, *role, email.as_deref(), name.as_deref(), amr.as_deref())?,
             None,
         ),
     };
@@ -73,8 +74,13 @@ fn provision_external(
     role: Role,
     email: Option<&str>,
     name: Option<&str>,
+    amr: Option<&str>,
 ) -> Result<UserId, ApiError> {
     if let Some(user) = repo::find_by_external_subject(conn, subject)? {
+        // Written only when it changes, so a request stays a read.
+        if user.external_amr.as_deref() != amr {
+            repo::set_external_amr(conn, user.id, amr)?;
+        }
         return Ok(user.id);
     }
     let id = UserId::new();
@@ -107,5 +113,8 @@ fn provision_external(
             updated_at: now,
         },
     )?;
+    if amr.is_some() {
+        repo::set_external_amr(conn, id, amr)?;
+    }
     Ok(id)
 }

@@ -173,6 +173,11 @@ pub struct UserResponse {
     pub display_name: String,
     /// A disabled user's tokens stop working at once.
     pub disabled: bool,
+    /// For users of the clinic's identity provider: how it last said it authenticated them
+    /// (its tokens' `amr` claim, RFC 8176), since they are not asked for a second factor here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = json!(["pwd", "otp"]))]
+    pub external_amr: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -185,6 +190,9 @@ impl From<UserRow> for UserResponse {
             role: r.role,
             display_name: r.display_name,
             disabled: r.disabled,
+            external_amr: r
+                .external_amr
+                .map(|a| a.split_whitespace().map(str::to_owned).collect()),
             created_at: clock::utc(r.created_at),
             updated_at: clock::utc(r.updated_at),
         }

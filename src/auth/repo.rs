@@ -24,6 +24,8 @@ pub struct UserRow {
     pub token_version: i64,
     /// Identity-provider tokens issued before this are refused.
     pub tokens_valid_after: Option<NaiveDateTime>,
+    /// The provider's last `amr` claim (space-separated methods), for its users.
+    pub external_amr: Option<String>,
 }
 
 impl UserRow {
@@ -275,6 +277,14 @@ pub fn revoke_tokens(conn: &mut DbConn, id: UserId, now: NaiveDateTime) -> Query
             users::token_version.eq(users::token_version + 1),
             users::tokens_valid_after.eq(now),
         ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Records how the identity provider authenticated its user (its `amr` claim).
+pub fn set_external_amr(conn: &mut DbConn, id: UserId, amr: Option<&str>) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set(users::external_amr.eq(amr))
         .execute(conn)
         .map(|_| ())
 }

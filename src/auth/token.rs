@@ -61,6 +61,8 @@ pub enum Identity {
         name: Option<String>,
         /// `iat`, when the provider set it.
         issued_at: Option<i64>,
+        /// `amr` (RFC 8176 authentication methods, e.g. `pwd`, `otp`, `hwk`), space-separated.
+        amr: Option<String>,
     },
 }
 
@@ -215,6 +217,15 @@ impl TokenService {
             email: text("email"),
             name: text("name"),
             issued_at: claims.get("iat").and_then(|v| v.as_i64()),
+            amr: claims.get("amr").and_then(|v| v.as_array()).map(|methods| {
+                methods
+                    .iter()
+                    .filter_map(|m| m.as_str())
+                    .filter(|m| !m.is_empty() && m.len() <= 32 && m.chars().all(|c| c.is_ascii_graphic()))
+                    .take(8)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }),
         })
     }
 }

@@ -716,6 +716,31 @@ mod external_identity_provider {
         let key = EncodingKey::from_ec_pem(private.as_bytes()).unwrap();
         let provider = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &key).unwrap();
         assert_eq!(app.get("/api/v1/patients", Some(&provider)).await.status, 200);
+        // What the provider did is recorded on the account.
+        let mut conn = app.state.pool.get().unwrap();
+        let user =
+            intake_api::auth::repo::find_by_external_subject(&mut conn, "https://login.clinic.example|idp-user-7")
+                .unwrap()
+                .unwrap();
+        drop(conn);
+        assert_eq!(user.external_amr.as_deref(), Some("pwd otp"));
+        let listed = intake_api::auth::api::UserResponse::from(user);
+        assert_eq!(
+            serde_json::to_value(&listed).unwrap()["external_amr"],
+            json!(["pwd", "otp"])
+        );
+        // A later sign-in at the provider with the password only: recorded as such.
+        let claims = json!({"sub": "idp-user-7", "iss": "https://login.clinic.example", "aud": "intake", "exp": now + 300,
+                            "iat": now, "role": "clinician", "amr": ["pwd"]});
+        let password_only = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &key).unwrap();
+        assert_eq!(app.get("/api/v1/auth/me", Some(&password_only)).await.status, 200);
+        let mut conn = app.state.pool.get().unwrap();
+        let user =
+            intake_api::auth::repo::find_by_external_subject(&mut conn, "https://login.clinic.example|idp-user-7")
+                .unwrap()
+                .unwrap();
+        drop(conn);
+        assert_eq!(user.external_amr.as_deref(), Some("pwd"));
         // Nor do they get a local password that would go round the provider.
         let body = json!({"new_password": "a long local passphrase"});
         app.post("/api/v1/auth/password", Some(&provider), &body)
