@@ -249,9 +249,7 @@ pub fn reset(conn: &mut DbConn, caller: &Caller, user: UserId) -> Result<(), Api
     repo::find(conn, user)?.ok_or(ApiError::NotFound("user"))?;
     repo::delete_mfa(conn, user)?;
     // Whoever has the lost phone may have a session too; the user signs in again and enrols.
-    let now = clock::now();
-    repo::revoke_sessions(conn, user, None, now)?;
-    repo::revoke_tokens(conn, user, now)?;
+    sessions::end_all(conn, user, clock::now())?;
     audit::record(
         conn,
         caller.origin(),

@@ -470,8 +470,7 @@ pub fn update_user(
     // refresh tokens would otherwise mint new ones): re-enabling revives none of them, and a
     // demoted user's old tokens do not keep the old role (SECURITY.md).
     if req.disabled == Some(true) || req.role.is_some_and(|r| r != user.role) {
-        repo::revoke_tokens(conn, id, now)?;
-        repo::revoke_sessions(conn, id, None, now)?;
+        sessions::end_all(conn, id, now)?;
     }
     audit::record(conn, caller.origin(), &[AuditEvent::new("user.update", "user", id)])?;
     Ok(repo::find(conn, id)?.ok_or(ApiError::NotFound("user"))?.into())

@@ -161,14 +161,20 @@ pub fn revoke(conn: &mut DbConn, caller: &Caller, id: SessionId) -> Result<(), A
     Ok(())
 }
 
+/// Ends every session of the user and refuses every access token issued to them so far (the
+/// caller audits why: a disable, a role change, a second factor reset, a sign-out everywhere).
+pub fn end_all(conn: &mut DbConn, user: UserId, now: chrono::NaiveDateTime) -> Result<(), ApiError> {
+    repo::revoke_sessions(conn, user, None, now)?;
+    repo::revoke_tokens(conn, user, now)?;
+    Ok(())
+}
+
 /// An administrator signs a user out everywhere: every session ends and every access token
 /// issued so far is refused (also those outside a session).
 pub fn revoke_all(conn: &mut DbConn, caller: &Caller, user: UserId) -> Result<(), ApiError> {
     caller.actor.require_admin()?;
     repo::find(conn, user)?.ok_or(ApiError::NotFound("user"))?;
-    let now = clock::now();
-    repo::revoke_sessions(conn, user, None, now)?;
-    repo::revoke_tokens(conn, user, now)?;
+    end_all(conn, user, clock::now())?;
     audit::record(
         conn,
         caller.origin(),

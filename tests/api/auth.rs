@@ -717,12 +717,13 @@ mod external_identity_provider {
         let provider = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &key).unwrap();
         assert_eq!(app.get("/api/v1/patients", Some(&provider)).await.status, 200);
         // What the provider did is recorded on the account.
-        let mut conn = app.state.pool.get().unwrap();
-        let user =
+        let recorded = || {
+            let mut conn = app.state.pool.get().unwrap();
             intake_api::auth::repo::find_by_external_subject(&mut conn, "https://login.clinic.example|idp-user-7")
                 .unwrap()
-                .unwrap();
-        drop(conn);
+                .unwrap()
+        };
+        let user = recorded();
         assert_eq!(user.external_amr.as_deref(), Some("pwd otp"));
         let listed = intake_api::auth::api::UserResponse::from(user);
         assert_eq!(
@@ -734,13 +735,7 @@ mod external_identity_provider {
                             "iat": now, "role": "clinician", "amr": ["pwd"]});
         let password_only = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &key).unwrap();
         assert_eq!(app.get("/api/v1/auth/me", Some(&password_only)).await.status, 200);
-        let mut conn = app.state.pool.get().unwrap();
-        let user =
-            intake_api::auth::repo::find_by_external_subject(&mut conn, "https://login.clinic.example|idp-user-7")
-                .unwrap()
-                .unwrap();
-        drop(conn);
-        assert_eq!(user.external_amr.as_deref(), Some("pwd"));
+        assert_eq!(recorded().external_amr.as_deref(), Some("pwd"));
         // Nor do they get a local password that would go round the provider.
         let body = json!({"new_password": "a long local passphrase"});
         app.post("/api/v1/auth/password", Some(&provider), &body)

@@ -291,8 +291,8 @@ where
         out
     }
 
-    /// A patient account registered through the API: (user id, token).
-    pub async fn patient_account(&self, email: &str) -> (Uuid, String) {
+    /// A patient account registered through the API: the whole answer (user, tokens).
+    pub async fn register(&self, email: &str) -> Value {
         let res = self
             .post(
                 "/api/v1/auth/register",
@@ -301,11 +301,37 @@ where
             )
             .await;
         assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
-        let body = res.json();
+        res.json()
+    }
+
+    /// A patient account registered through the API: (user id, token).
+    pub async fn patient_account(&self, email: &str) -> (Uuid, String) {
+        let body = self.register(email).await;
         (
             body["user"]["id"].as_str().unwrap().parse().unwrap(),
             body["access_token"].as_str().unwrap().to_owned(),
         )
+    }
+
+    /// Signs the staff member in and turns on TOTP with a code computed by pyotp: (the access
+    /// token of that sign-in, the otpauth URI). The current time step's code is spent.
+    pub async fn enrol_totp(&self, email: &str) -> (String, String) {
+        let token = self.sign_in(email, STAFF_PASSWORD).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let started = self.post("/api/v1/auth/mfa/totp", Some(&token), &json!({})).await;
+        assert_eq!(started.status, 201, "{}", String::from_utf8_lossy(&started.body));
+        let uri = started.json()["otpauth_uri"].as_str().unwrap().to_owned();
+        let res = self
+            .post(
+                "/api/v1/auth/mfa/totp/confirm",
+                Some(&token),
+                &json!({"code": pyotp_code(&uri, 0)}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        (token, uri)
     }
 
     /// A patient account with its own profile: (patient id, token).
@@ -401,6 +427,24 @@ where
 
 /// Validates a FHIR document with `tests/fhir/validate_r4.py` (FHIR R4 4.0.1 models).
 /// The interpreter is `FHIR_VALIDATOR_PYTHON`, or `.venv-fhir/bin/python` (made by `.ci/run`).
+/// The code pyotp (an independent RFC 6238 implementation) computes from an `otpauth://` URI,
+/// `offset` seconds from now.
+pub fn pyotp_code(uri: &str, offset: i64) -> String {
+    let script = "import pyotp, sys, time\nprint(pyotp.parse_uri(sys.argv[1]).at(int(time.time()) + int(sys.argv[2])))";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, uri, &offset.to_string()])
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "pyotp is needed: python3 -m pip install -r .ci/requirements.txt\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(code.len(), 6, "{code}");
+    code
+}
+
 pub fn validate_fhir_r4(doc: &Value) -> Result<String, String> {
     let root = env!("CARGO_MANIFEST_DIR");
     let python = std::env::var("FHIR_VALIDATOR_PYTHON").unwrap_or_else(|_| format!("{root}/.venv-fhir/bin/python"));

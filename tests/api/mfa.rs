@@ -6,25 +6,8 @@ use intake_api::auth::Role;
 use intake_api::db::Backend;
 use serde_json::{Value, json};
 
-use crate::helpers::{STAFF_PASSWORD, spawn_with};
+use crate::helpers::{STAFF_PASSWORD, pyotp_code, spawn_with};
 use crate::on_both_backends;
-
-/// The code pyotp computes from an `otpauth://` URI, `offset` seconds from now.
-fn pyotp_code(uri: &str, offset: i64) -> String {
-    let script = "import pyotp, sys, time\nprint(pyotp.parse_uri(sys.argv[1]).at(int(time.time()) + int(sys.argv[2])))";
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, uri, &offset.to_string()])
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "pyotp is needed: python3 -m pip install -r .ci/requirements.txt\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let code = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    assert_eq!(code.len(), 6, "{code}");
-    code
-}
 
 /// A six-digit code that is none of the codes valid around now.
 fn wrong_code(uri: &str) -> String {
@@ -203,19 +186,7 @@ async fn staff_sign_in_with_totp_end_to_end(backend: Backend) {
 async fn wrong_codes_lock_like_passwords(backend: Backend) {
     let app = spawn_with(backend, &[]).await;
     app.staff(Role::Clinician, "dr@clinic.org");
-    let token = access(&app.sign_in("dr@clinic.org", STAFF_PASSWORD).await);
-    let uri = app.post("/api/v1/auth/mfa/totp", Some(&token), &json!({})).await.json()["otpauth_uri"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let res = app
-        .post(
-            "/api/v1/auth/mfa/totp/confirm",
-            Some(&token),
-            &json!({"code": pyotp_code(&uri, 0)}),
-        )
-        .await;
-    assert_eq!(res.status, 200);
+    let (_, uri) = app.enrol_totp("dr@clinic.org").await;
     let wrong = wrong_code(&uri);
     let guess = async |challenge: &Value| {
         app.post(
@@ -262,25 +233,8 @@ async fn turning_off_and_admin_reset(backend: Backend) {
     let app = spawn_with(backend, &[]).await;
     let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
     let (dr_id, colleague) = app.staff(Role::Clinician, "dr@clinic.org");
-    let enrol = async || {
-        let token = access(&app.sign_in("dr@clinic.org", STAFF_PASSWORD).await);
-        let uri = app.post("/api/v1/auth/mfa/totp", Some(&token), &json!({})).await.json()["otpauth_uri"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let res = app
-            .post(
-                "/api/v1/auth/mfa/totp/confirm",
-                Some(&token),
-                &json!({"code": pyotp_code(&uri, 0)}),
-            )
-            .await;
-        assert_eq!(res.status, 200);
-        (token, uri)
-    };
-
     // Off by the user, with a current code (the next step's: this one's confirmed it).
-    let (token, uri) = enrol().await;
+    let (token, uri) = app.enrol_totp("dr@clinic.org").await;
     let off = |code: String| {
         let (app, token) = (&app, token.clone());
         async move {
@@ -300,7 +254,7 @@ async fn turning_off_and_admin_reset(backend: Backend) {
     assert!(plain["access_token"].is_string(), "no second step once it is off");
 
     // Reset by an administrator (a lost phone); nobody else may.
-    let (before_reset, _) = enrol().await;
+    let (before_reset, _) = app.enrol_totp("dr@clinic.org").await;
     assert_eq!(app.sign_in("dr@clinic.org", STAFF_PASSWORD).await["mfa_required"], true);
     let path = format!("/api/v1/users/{dr_id}/mfa");
     app.call(Method::DELETE, &path, Some(&colleague), None)

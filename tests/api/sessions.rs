@@ -15,14 +15,7 @@ fn access(tokens: &Value) -> String {
 async fn refresh_tokens_rotate_and_a_reused_one_ends_the_session(backend: Backend) {
     let app = spawn(backend).await;
     let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
-    let registered = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            &json!({"email": "ana@example.org", "password": PATIENT_PASSWORD}),
-        )
-        .await
-        .json();
+    let registered = app.register("ana@example.org").await;
     assert_eq!(
         registered["expires_in"], 900,
         "access tokens live 15 minutes by default"
@@ -241,14 +234,7 @@ async fn admins_sign_a_user_out_everywhere(backend: Backend) {
 
 async fn password_changes(backend: Backend) {
     let app = spawn(backend).await;
-    let registered = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            &json!({"email": "ana@example.org", "password": PATIENT_PASSWORD}),
-        )
-        .await
-        .json();
+    let registered = app.register("ana@example.org").await;
     let here = app.sign_in("ana@example.org", PATIENT_PASSWORD).await;
     let change = |body: Value| {
         let (app, token) = (&app, access(&here));
