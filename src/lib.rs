@@ -35,6 +35,7 @@ pub mod audit;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod courses;
 pub mod db;
 pub mod error;
 pub mod fhir;
