@@ -485,7 +485,7 @@ mod tests {
         let cutoffs = s.screening.cutoffs;
         assert_eq!((cutoffs.bp_systolic, cutoffs.bp_diastolic), (140, 90));
         assert_eq!(cutoffs, Cutoffs::default());
-        assert_eq!(s.screening.enabled.len(), 9);
+        assert_eq!(s.screening.enabled.len(), 11);
         assert!(!s.screening.enabled.iter().any(|c| c.as_str() == "dn4"));
         assert_eq!(s.log_format, LogFormat::Pretty);
         let cores = std::thread::available_parallelism().unwrap().get();

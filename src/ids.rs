@@ -180,6 +180,18 @@ uuid_id!(
     /// A sign-in session.
     SessionId
 );
+uuid_id!(
+    /// A treatment course.
+    CourseId
+);
+uuid_id!(
+    /// One infusion session of a course (not to be confused with a sign-in [`SessionId`]).
+    InfusionId
+);
+uuid_id!(
+    /// A patient's check-in questionnaire within a course.
+    CheckinId
+);
 
 /// A JSON document stored as text, typed by what it holds. It is kept as the stored text and
 /// parsed only on demand: a read that passes a document through to the client never builds a

@@ -198,6 +198,95 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    courses (id) {
+        id -> Text,
+        patient_id -> Text,
+        intake_id -> Text,
+        status -> Text,
+        version -> BigInt,
+        planned_sessions -> Integer,
+        sessions_completed -> Integer,
+        next_session_at -> Nullable<Timestamp>,
+        top_severity -> Nullable<Integer>,
+        flag_codes -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+        end_note -> Nullable<Text>,
+        indications -> Text,
+        protocol -> Text,
+        notes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    course_flags (course_id, source_id, code) {
+        course_id -> Text,
+        source_id -> Text,
+        code -> Text,
+        severity -> Integer,
+    }
+}
+
+diesel::table! {
+    course_sessions (id) {
+        id -> Text,
+        course_id -> Text,
+        patient_id -> Text,
+        status -> Text,
+        version -> BigInt,
+        scheduled_at -> Timestamp,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        cancel_reason -> Nullable<Text>,
+        blocks -> Text,
+        flags -> Text,
+        staff_notes -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    checkins (id) {
+        id -> Text,
+        course_id -> Text,
+        patient_id -> Text,
+        session_id -> Nullable<Text>,
+        kind -> Text,
+        day_offset -> Nullable<Integer>,
+        status -> Text,
+        version -> BigInt,
+        due_from -> Timestamp,
+        due_by -> Timestamp,
+        top_severity -> Nullable<Integer>,
+        late -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        completed_at -> Nullable<Timestamp>,
+        completed_by -> Nullable<Text>,
+        instruments -> Text,
+        answers -> Nullable<Text>,
+        scores -> Nullable<Text>,
+        flags -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    course_outcomes (course_id, instrument) {
+        course_id -> Text,
+        instrument -> Text,
+        classification -> Text,
+        rule_set -> Text,
+        updated_at -> Timestamp,
+        outcome -> Text,
+    }
+}
+
 diesel::joinable!(patient_name_tokens -> patients (patient_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(intakes -> patients (patient_id));
@@ -205,8 +294,18 @@ diesel::joinable!(intake_pain_types -> intakes (intake_id));
 diesel::joinable!(intake_flags -> intakes (intake_id));
 diesel::joinable!(intake_submissions -> intakes (intake_id));
 diesel::joinable!(intake_reviews -> intakes (intake_id));
+diesel::joinable!(courses -> patients (patient_id));
+diesel::joinable!(course_flags -> courses (course_id));
+diesel::joinable!(course_sessions -> courses (course_id));
+diesel::joinable!(checkins -> courses (course_id));
+diesel::joinable!(course_outcomes -> courses (course_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    courses,
+    course_flags,
+    course_sessions,
+    checkins,
+    course_outcomes,
     audit_events,
     users,
     login_failures,

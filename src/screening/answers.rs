@@ -139,6 +139,22 @@ impl<'a> Reader<'a> {
         if present { v } else { self.required(id, v) }
     }
 
+    /// Optional single-line text of at most `max` characters (e.g. "other: …").
+    pub fn opt_text(&mut self, id: &str, max: usize) -> Option<&'a str> {
+        let v = self.raw(id)?;
+        match v.as_str() {
+            Some(s) if !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control) => Some(s),
+            _ => {
+                self.issue(
+                    id,
+                    "invalid_value",
+                    format!("must be one line of text, 1 to {max} characters"),
+                );
+                None
+            }
+        }
+    }
+
     /// A list of distinct ids from `allowed` (may be empty).
     pub fn id_list(&mut self, id: &str, allowed: &[&'static str]) -> Option<Vec<&'static str>> {
         let present = self.is_present(id);

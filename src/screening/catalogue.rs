@@ -46,7 +46,9 @@ mod tests {
                 "fm2016",
                 "crps_budapest",
                 "dn4",
-                "cssrs_screen"
+                "cssrs_screen",
+                "pgic",
+                "ketamine_side_effects"
             ]
         );
         for code in InstrumentCode::ALL {

@@ -70,6 +70,7 @@ impl OutcomeRules {
         match code {
             InstrumentCode::Phq9 | InstrumentCode::Gad7 => Some(OutcomeRules::Mood),
             InstrumentCode::PainNrs | InstrumentCode::Peg => Some(OutcomeRules::Pain),
+            InstrumentCode::Pgic => Some(OutcomeRules::GlobalImpression),
             _ => None,
         }
     }

@@ -34,6 +34,9 @@ impl ScreeningConfig {
     }
 }
 
+/// Instruments that measure a treatment's effect: asked in check-ins, never in an intake.
+pub const FOLLOW_UP_ONLY: [InstrumentCode; 2] = [InstrumentCode::Pgic, InstrumentCode::KetamineSideEffects];
+
 /// Every instrument that needs no licence: what a clinic offers unless it says otherwise.
 pub fn default_enabled() -> Vec<InstrumentCode> {
     InstrumentCode::ALL
@@ -151,6 +154,14 @@ pub fn score_all(answers: &Answers, exam: Option<&Exam>, cfg: &ScreeningConfig) 
     for (code, given) in answers {
         let prefix = prefix(code);
         let instrument = match allowed(code, &prefix, cfg) {
+            Ok(c) if FOLLOW_UP_ONLY.contains(&c) => {
+                issues.push(FieldIssue::new(
+                    prefix,
+                    "follow_up_only",
+                    "asked in check-ins during a course, not in an intake",
+                ));
+                continue;
+            }
             Ok(c) => c,
             Err(issue) => {
                 issues.push(issue);
@@ -198,7 +209,7 @@ mod tests {
     #[test]
     fn restricted_instruments_are_off_by_default() {
         let on = default_enabled();
-        assert_eq!(on.len(), 9);
+        assert_eq!(on.len(), 11);
         assert!(!on.contains(&Dn4) && !on.contains(&CssrsScreen));
     }
 

@@ -29,7 +29,9 @@ async fn catalogue_lists_enabled_instruments(backend: Backend) {
             "pain_nrs",
             "peg",
             "fm2016",
-            "crps_budapest"
+            "crps_budapest",
+            "pgic",
+            "ketamine_side_effects"
         ]
     );
     let phq9 = &res.json()[0];
@@ -180,8 +182,8 @@ fn documented_examples_match_the_scorer() {
     let responses = op["responses"]["200"]["content"]["application/json"]["examples"]
         .as_object()
         .unwrap();
-    assert_eq!(requests.len(), 11);
-    assert_eq!(responses.len(), 11);
+    assert_eq!(requests.len(), 13);
+    assert_eq!(responses.len(), 13);
     for (code, req) in requests {
         let instrument = intake_api::screening::instruments::InstrumentCode::parse(code).unwrap();
         let scored =

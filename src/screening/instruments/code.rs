@@ -21,11 +21,13 @@ pub enum InstrumentCode {
     CrpsBudapest,
     Dn4,
     CssrsScreen,
+    Pgic,
+    KetamineSideEffects,
 }
 
 impl InstrumentCode {
     /// Every instrument, in catalogue order.
-    pub const ALL: [InstrumentCode; 11] = [
+    pub const ALL: [InstrumentCode; 13] = [
         InstrumentCode::Phq9,
         InstrumentCode::Gad7,
         InstrumentCode::PcPtsd5,
@@ -37,6 +39,8 @@ impl InstrumentCode {
         InstrumentCode::CrpsBudapest,
         InstrumentCode::Dn4,
         InstrumentCode::CssrsScreen,
+        InstrumentCode::Pgic,
+        InstrumentCode::KetamineSideEffects,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +56,8 @@ impl InstrumentCode {
             InstrumentCode::CrpsBudapest => "crps_budapest",
             InstrumentCode::Dn4 => "dn4",
             InstrumentCode::CssrsScreen => "cssrs_screen",
+            InstrumentCode::Pgic => "pgic",
+            InstrumentCode::KetamineSideEffects => "ketamine_side_effects",
         }
     }
 

@@ -20,6 +20,8 @@ pub enum ItemKind {
     MultiChoice,
     Boolean,
     Integer,
+    /// One line of free text.
+    Text,
 }
 
 impl ItemKind {
@@ -29,6 +31,7 @@ impl ItemKind {
             ItemKind::MultiChoice => "multi_choice",
             ItemKind::Boolean => "boolean",
             ItemKind::Integer => "integer",
+            ItemKind::Text => "text",
         }
     }
 }

@@ -12,10 +12,12 @@ pub mod dn4;
 pub mod fm2016;
 pub mod form;
 pub mod gad7;
+pub mod ketamine_side_effects;
 pub mod pain_nrs;
 pub mod pc_ptsd5;
 pub mod pcl5;
 pub mod peg;
+pub mod pgic;
 pub mod phq9;
 
 pub use self::code::InstrumentCode;
@@ -37,6 +39,8 @@ impl InstrumentCode {
             InstrumentCode::CrpsBudapest => &crps_budapest::MODULE,
             InstrumentCode::Dn4 => &dn4::MODULE,
             InstrumentCode::CssrsScreen => &cssrs_screen::MODULE,
+            InstrumentCode::Pgic => &pgic::MODULE,
+            InstrumentCode::KetamineSideEffects => &ketamine_side_effects::MODULE,
         }
     }
 }

@@ -659,6 +659,14 @@ fn valid_answers(code: &'static str) -> BoxedStrategy<Value> {
                 Value::Object(m)
             })
             .boxed(),
+        "pgic" => (1..=7i64).prop_map(|a| json!({"1": a})).boxed(),
+        "ketamine_side_effects" => ints(12, 3)
+            .prop_map(|v| {
+                let keys = ["nausea", "vomiting", "dizziness", "headache", "drowsiness", "blurred_vision", "feeling_unreal",
+                    "anxiety", "hallucinations", "bladder", "blood_in_urine", "other"];
+                Value::Object(keys.iter().zip(v).map(|(k, x)| ((*k).to_owned(), json!(x))).collect())
+            })
+            .boxed(),
         _ => proptest::collection::vec(any::<bool>(), 7)
             .prop_map(|v| {
                 let mut m = serde_json::Map::new();
@@ -726,4 +734,81 @@ proptest! {
             Ok(_) => prop_assert!(!extra, "{code}: accepted {}", Value::Object(m)),
         }
     }
+}
+
+#[test]
+fn pgic_result_at_every_boundary() {
+    for (answer, result) in [
+        (1, "much_improved"),
+        (2, "much_improved"),
+        (3, "minimally_improved"),
+        (4, "no_change"),
+        (5, "worse"),
+        (7, "worse"),
+    ] {
+        let s = ok("pgic", json!({"1": answer}));
+        assert_eq!((total(&s), s.result.as_deref()), (f64::from(answer), Some(result)));
+    }
+    assert_eq!(
+        issues("pgic", json!({"1": 0})),
+        vec![("answers.1".into(), "out_of_range".into())]
+    );
+    assert_eq!(
+        issues("pgic", json!({"1": 8})),
+        vec![("answers.1".into(), "out_of_range".into())]
+    );
+}
+
+#[test]
+fn side_effects_total_and_flags_at_their_thresholds() {
+    let none = json!({"nausea": 0, "vomiting": 0, "dizziness": 0, "headache": 0, "drowsiness": 0, "blurred_vision": 0,
+        "feeling_unreal": 0, "anxiety": 0, "hallucinations": 0, "bladder": 0, "blood_in_urine": 0, "other": 0});
+    let with = |changes: &[(&str, Value)]| {
+        let mut a = none.clone();
+        for (k, v) in changes {
+            a[*k] = v.clone();
+        }
+        ok("ketamine_side_effects", a)
+    };
+    let codes = |s: &ScoreResult| s.flags.iter().map(|f| f.code.clone()).collect::<Vec<_>>();
+    assert_eq!(total(&with(&[])), 0.0);
+    assert!(with(&[]).flags.is_empty());
+    let moderate = with(&[("nausea", json!(2)), ("drowsiness", json!(2))]);
+    assert_eq!((total(&moderate), codes(&moderate)), (4.0, Vec::<String>::new()));
+    let severe = with(&[("nausea", json!(3))]);
+    assert_eq!(codes(&severe), vec!["severe_side_effect"]);
+    assert_eq!(severe.flags[0].triggered_by, vec!["answers.nausea"]);
+    assert_eq!(severe.flags[0].severity, Severity::Warning);
+    let bladder = with(&[("bladder", json!(1))]);
+    assert_eq!(codes(&bladder), vec!["possible_ketamine_uropathy"]);
+    assert_eq!(
+        codes(&with(&[("blood_in_urine", json!(1))])),
+        vec!["possible_ketamine_uropathy"]
+    );
+    let other = with(&[("other", json!(1)), ("other_text", json!("metallic taste"))]);
+    assert_eq!(total(&other), 1.0);
+    let mut missing = none.clone();
+    missing.as_object_mut().unwrap().remove("bladder");
+    assert_eq!(
+        issues("ketamine_side_effects", missing),
+        vec![("answers.bladder".into(), "required".into())]
+    );
+    let mut bad_text = none.clone();
+    bad_text["other_text"] = json!("two\nlines");
+    assert_eq!(
+        issues("ketamine_side_effects", bad_text),
+        vec![("answers.other_text".into(), "invalid_value".into())]
+    );
+}
+
+#[test]
+fn follow_up_instruments_are_refused_in_an_intake() {
+    let cfg = ScreeningConfig {
+        enabled: InstrumentCode::ALL.to_vec(),
+        cutoffs: c(),
+    };
+    let answers = policy::Answers::from([("pgic".to_owned(), json!({"1": 2}))]);
+    let (_, issues) = policy::score_all(&answers, None, &cfg);
+    assert_eq!(issues[0].field, "sections.screenings.pgic");
+    assert_eq!(issues[0].code, "follow_up_only");
 }
