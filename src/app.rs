@@ -18,7 +18,7 @@ use crate::http::extract::BodyLimit;
 use crate::http::middleware::{self, TrustForwardedFor};
 use crate::http::openapi::{self, RouteTable, SecurityAddon};
 use crate::state::AppState;
-use crate::{audit, auth, fhir, instruments, intake, patients, review, system};
+use crate::{audit, auth, courses, fhir, instruments, intake, patients, review, system};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,8 @@ the server never declines a patient. Errors are RFC 9457 problem+json.",
         crate::screening::model::Lang,
         crate::patients::api::Language,
         crate::auth::domain::Role,
+        crate::courses::api::CheckinFilter,
+        crate::courses::status::CourseStatus,
     )),
     modifiers(&SecurityAddon),
     tags(
@@ -51,6 +53,9 @@ the server never declines a patient. Errors are RFC 9457 problem+json.",
         (name = "intakes", description = "Intake documents: drafts, sections, submit, consent"),
         (name = "reviews", description = "Clinician review of submitted intakes"),
         (name = "instruments", description = "Screening questionnaires (public catalogue) and score previews"),
+        (name = "courses", description = "Treatment courses after an approved intake: protocol, flags, outcomes"),
+        (name = "sessions", description = "Infusion sessions: pre-checks, vital signs, dose, adverse events, discharge"),
+        (name = "checkins", description = "The patient's check-in questionnaires before sessions and after the course"),
         (name = "audit", description = "The audit trail of every access to patient data (administrators)"),
     )
 )]
@@ -67,7 +72,14 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(scope("/api/v1/users").configure(auth::user_routes))
         .service(scope("/api/v1/patients").configure(patients::routes))
         .service(scope("/api/v1/audit").configure(audit::audit_routes))
-        .service(scope("/api/v1/me").configure(audit::me_routes))
+        .service(
+            scope("/api/v1/me")
+                .configure(audit::me_routes)
+                .configure(courses::me_routes),
+        )
+        .service(scope("/api/v1/courses").configure(courses::course_routes))
+        .service(scope("/api/v1/sessions").configure(courses::session_routes))
+        .service(scope("/api/v1/checkins").configure(courses::checkin_routes))
         .service(scope("/api/v1/instruments").configure(instruments::routes))
         .service(
             scope("/api/v1/intakes")

@@ -16,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::db::DbUrl;
 use crate::screening::instruments::InstrumentCode;
 use crate::screening::model::Cutoffs;
+use crate::screening::outcomes::OutcomeCutoffs;
 use crate::screening::policy::{self, ScreeningConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +86,8 @@ pub struct Settings {
     /// until the clinic holds a licence), the scoring cut-offs and the blood-pressure threshold
     /// (recorded on every result).
     pub screening: Arc<ScreeningConfig>,
+    /// Treatment courses: the dose ceiling, the check-in plan and the outcome cut-offs.
+    pub courses: Arc<CourseSettings>,
     pub rust_log: String,
     pub log_format: LogFormat,
     pub shutdown_timeout: Duration,
@@ -103,6 +106,33 @@ impl fmt::Debug for Settings {
             .field("db_pool_size", &self.db_pool_size)
             .field("instruments_enabled", &self.screening.enabled)
             .finish_non_exhaustive()
+    }
+}
+
+/// What the courses feature reads from the environment (FOLLOW-UP.md, CLINICAL.md "Outcomes").
+#[derive(Debug, Clone, PartialEq)]
+pub struct CourseSettings {
+    /// `KETAMINE_MAX_MG_PER_KG` (default 1.0): a dose above it needs an override reason.
+    pub ketamine_max_mg_per_kg: f64,
+    /// `CHECKIN_FOLLOW_UP_DAYS` (default 7,30,90): follow-up check-ins after a course ends.
+    pub follow_up_days: Vec<u16>,
+    /// `CHECKIN_PRE_SESSION_HOURS` (default 72): a pre-session check-in opens this long before.
+    pub pre_session_hours: u16,
+    /// `CHECKIN_FOLLOW_UP_WINDOW_DAYS` (default 7): how long a follow-up stays due.
+    pub follow_up_window_days: u16,
+    /// `OUTCOME_*` cut-offs, stored with every outcome.
+    pub outcome_cutoffs: OutcomeCutoffs,
+}
+
+impl Default for CourseSettings {
+    fn default() -> Self {
+        Self {
+            ketamine_max_mg_per_kg: 1.0,
+            follow_up_days: vec![7, 30, 90],
+            pre_session_hours: 72,
+            follow_up_window_days: 7,
+            outcome_cutoffs: OutcomeCutoffs::default(),
+        }
     }
 }
 
@@ -160,6 +190,18 @@ impl Reader<'_> {
         })
     }
 
+    fn decimal(&mut self, var: &str, default: f64, min: f64, max: f64) -> f64 {
+        self.parse(var, default, |v| match v.parse::<f64>() {
+            Ok(n) if n.is_finite() && n >= min && n <= max => Ok(n),
+            _ => Err(format!("must be a number from {min} to {max}, got {v:?}")),
+        })
+    }
+
+    /// A whole number read as the `f64` the outcome rules compare with.
+    fn cutoff(&mut self, var: &str, default: f64, min: i32, max: i32) -> f64 {
+        f64::from(self.number(var, default as i32, min, max))
+    }
+
     fn boolean(&mut self, var: &str, default: bool) -> bool {
         self.parse(var, default, |v| match v.to_ascii_lowercase().as_str() {
             "true" | "1" | "yes" | "on" => Ok(true),
@@ -170,6 +212,38 @@ impl Reader<'_> {
 
     fn text(&self, var: &str, default: &str) -> String {
         self.raw(var).unwrap_or_else(|| default.to_owned())
+    }
+}
+
+fn read_courses(r: &mut Reader<'_>) -> CourseSettings {
+    let d = CourseSettings::default();
+    let o = d.outcome_cutoffs;
+    CourseSettings {
+        ketamine_max_mg_per_kg: r.decimal("KETAMINE_MAX_MG_PER_KG", d.ketamine_max_mg_per_kg, 0.1, 5.0),
+        follow_up_days: r.parse("CHECKIN_FOLLOW_UP_DAYS", d.follow_up_days.clone(), |v| {
+            let days: Result<Vec<u16>, _> = v.split(',').map(|d| d.trim().parse::<u16>()).collect();
+            match days {
+                Ok(mut days) if !days.is_empty() && days.iter().all(|d| *d <= 730) => {
+                    days.sort_unstable();
+                    days.dedup();
+                    Ok(days)
+                }
+                _ => Err(format!(
+                    "must be a comma-separated list of days from 0 to 730, got {v:?}"
+                )),
+            }
+        }),
+        pre_session_hours: r.number("CHECKIN_PRE_SESSION_HOURS", d.pre_session_hours, 1, 336),
+        follow_up_window_days: r.number("CHECKIN_FOLLOW_UP_WINDOW_DAYS", d.follow_up_window_days, 1, 60),
+        outcome_cutoffs: OutcomeCutoffs {
+            mood_baseline_min: r.cutoff("OUTCOME_MOOD_BASELINE_MIN", o.mood_baseline_min, 1, 27),
+            mood_remission_below: r.cutoff("OUTCOME_MOOD_REMISSION_BELOW", o.mood_remission_below, 1, 27),
+            mood_response_pct: r.cutoff("OUTCOME_MOOD_RESPONSE_PCT", o.mood_response_pct, -100, -1),
+            mood_partial_pct: r.cutoff("OUTCOME_MOOD_PARTIAL_PCT", o.mood_partial_pct, -100, -1),
+            pain_substantial_pct: r.cutoff("OUTCOME_PAIN_SUBSTANTIAL_PCT", o.pain_substantial_pct, -100, -1),
+            pain_moderate_pct: r.cutoff("OUTCOME_PAIN_MODERATE_PCT", o.pain_moderate_pct, -100, -1),
+            pain_worse_pct: r.cutoff("OUTCOME_PAIN_WORSE_PCT", o.pain_worse_pct, 1, 1000),
+        },
     }
 }
 
@@ -316,6 +390,7 @@ impl Settings {
             _ => Err(format!("must be a whole number from 1 to 256, got {v:?}")),
         });
         let trust_forwarded_for = r.boolean("TRUST_FORWARDED_FOR", false);
+        let courses = read_courses(&mut r);
 
         if !r.errors.is_empty() {
             return Err(ConfigError(r.errors));
@@ -342,6 +417,7 @@ impl Settings {
             db_timeout: Duration::from_millis(db_timeout_ms),
             max_body_bytes,
             screening: Arc::new(ScreeningConfig { enabled, cutoffs }),
+            courses: Arc::new(courses),
             rust_log,
             log_format,
             shutdown_timeout: Duration::from_secs(shutdown_secs),
@@ -486,6 +562,7 @@ mod tests {
         assert_eq!((cutoffs.bp_systolic, cutoffs.bp_diastolic), (140, 90));
         assert_eq!(cutoffs, Cutoffs::default());
         assert_eq!(s.screening.enabled.len(), 11);
+        assert_eq!(*s.courses, CourseSettings::default());
         assert!(!s.screening.enabled.iter().any(|c| c.as_str() == "dn4"));
         assert_eq!(s.log_format, LogFormat::Pretty);
         let cores = std::thread::available_parallelism().unwrap().get();

@@ -144,6 +144,16 @@ fn valid_body_for(method: &str, path: &str) -> Option<Value> {
         }
         ("POST", "/api/v1/auth/mfa/totp/confirm") | ("DELETE", "/api/v1/auth/mfa/totp") => json!({"code": "123456"}),
         ("POST", "/api/v1/auth/mfa/totp") => return None,
+        ("POST", "/api/v1/courses") => {
+            json!({"intake_id": uuid::Uuid::nil(), "indications": ["crps"], "planned_sessions": 4,
+            "protocol": {"drug": "ketamine", "route": "iv", "dose_mg_per_kg": 0.5}})
+        }
+        ("POST", "/api/v1/courses/{id}/end") => json!({"reason": "completed"}),
+        ("POST", "/api/v1/courses/{id}/sessions") => json!({"scheduled_at": "2026-12-08T09:00:00Z"}),
+        ("PATCH", "/api/v1/sessions/{id}") => json!({"sedation_moaas": 4}),
+        ("POST", "/api/v1/sessions/{id}/complete") => return None,
+        ("POST", "/api/v1/sessions/{id}/cancel") => json!({"reason": "unwell"}),
+        ("POST", "/api/v1/checkins/{id}/submit") => json!({"screenings": {}}),
         ("GET" | "DELETE", _) => return None,
         other => panic!("add a valid body for {other:?} to the matrix"),
     };

@@ -2,7 +2,7 @@
 //! the session flags of FOLLOW-UP.md. No storage, HTTP or configuration reads: the thresholds
 //! come in as [`SessionRules`].
 
-use super::{AeSeverity, Dose, Phase, PregnancyTest, SessionBlocks};
+use super::blocks::{AeSeverity, Dose, Phase, PregnancyTest, SessionBlocks};
 use crate::courses::protocol::{Drug, Protocol};
 use crate::screening::model::{Flag, Severity, Source};
 use crate::validation::FieldIssue;
@@ -261,9 +261,9 @@ pub fn flags(blocks: &SessionBlocks, protocol: &Protocol, rules: &SessionRules) 
 mod tests {
     use chrono::{TimeZone, Utc};
 
-    use super::super::{AdverseEvent, AdverseEventCode, Discharge, PreChecks, VitalSigns};
     use super::*;
     use crate::courses::protocol::Route;
+    use crate::courses::session::blocks::{AdverseEvent, AdverseEventCode, Discharge, PreChecks, VitalSigns};
 
     fn protocol() -> Protocol {
         Protocol {
