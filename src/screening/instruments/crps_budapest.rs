@@ -111,7 +111,7 @@ pub fn definition() -> Instrument {
         official_translation: false,
         items,
         rule_set: "Budapest2010-clinical",
-        scoring: "Met when: continuing disproportionate pain; a symptom in >= 3 of 4 categories (patient); a sign in >= 2 of 4 categories (clinician); no other diagnosis better explains it (clinician). Until the clinician records the signs and the other-diagnosis answer the result is pending_clinician_exam, never not_met. Symptoms in all 4 categories are reported as the research symptom criterion.",
+        scoring: "Met when: continuing disproportionate pain; a symptom in >= 3 of 4 categories (patient); a sign in >= 2 of 4 categories (clinician); no other diagnosis better explains it (clinician). Until the clinician records the signs and the other-diagnosis answer the result is pending_clinician_exam, never not_met. Research criteria (subscales.research_criteria): met when the clinical criteria are met and symptoms are reported in all 4 categories; pending_clinician_exam until the exam, like the result.",
         total_range: None,
         bands: &[],
         loinc_total: None,
@@ -150,15 +150,21 @@ pub fn score(r: &mut Reader<'_>, _: &Cutoffs) -> Option<ScoreResult> {
         .sub("sign_categories", signs.map_or(Value::Null, Value::from))
         .sub("research_symptom_criterion", symptoms == 4)
         .sub("patient_reported_part_met", disproportionate && symptoms >= 3);
-    let result = match (signs, other_dx) {
+    let (result, research) = match (signs, other_dx) {
         (Some(signs), Some(other)) => {
             let met = disproportionate && symptoms >= 3 && signs >= 2 && !other;
             s.positive = Some(met);
-            if met { "met" } else { "not_met" }
+            // Research criteria: every clinical criterion and symptoms in all 4 categories.
+            let research = met && symptoms == 4;
+            (
+                if met { "met" } else { "not_met" },
+                if research { "met" } else { "not_met" },
+            )
         }
-        _ => "pending_clinician_exam",
+        _ => ("pending_clinician_exam", "pending_clinician_exam"),
     };
     s.result = Some(result.into());
+    s.subscales.insert("research_criteria".into(), research.into());
     Some(s)
 }
 

@@ -488,6 +488,17 @@ fn crps_decision_edges() {
     );
     let research = crps(true, [true; 4], None, None);
     assert_eq!(research.subscales["research_symptom_criterion"], true);
+    // Research criteria: the clinical criteria and symptoms in all 4 categories; pending until
+    // the exam, like the result (never not_met before it, even with 3 symptom categories).
+    assert_eq!(research.subscales["research_criteria"], "pending_clinician_exam");
+    let three = crps(true, [true, true, true, false], None, None);
+    assert_eq!(three.subscales["research_criteria"], "pending_clinician_exam");
+    let research_of =
+        |symptoms, signs, other| crps(true, symptoms, Some(signs), Some(other)).subscales["research_criteria"].clone();
+    assert_eq!(research_of([true; 4], [true, true, false, false], false), "met");
+    assert_eq!(research_of([true, true, true, false], [true; 4], false), "not_met");
+    assert_eq!(research_of([true; 4], [true, false, false, false], false), "not_met");
+    assert_eq!(research_of([true; 4], [true; 4], true), "not_met");
     let got = issues(
         "crps_budapest",
         json!({"disproportionate_pain": true, "symptoms": {"sensory": true}, "signs": {"vasomotor": "x"}}),
