@@ -77,7 +77,11 @@ pub fn api(cfg: &mut ServiceConfig) {
                 .configure(audit::me_routes)
                 .configure(courses::me_routes),
         )
-        .service(scope("/api/v1/courses").configure(courses::course_routes))
+        .service(
+            scope("/api/v1/courses")
+                .configure(courses::course_routes)
+                .configure(fhir::course_routes),
+        )
         .service(scope("/api/v1/sessions").configure(courses::session_routes))
         .service(scope("/api/v1/checkins").configure(courses::checkin_routes))
         .service(scope("/api/v1/instruments").configure(instruments::routes))

@@ -21,8 +21,8 @@ use crate::screening::safety::Assessment;
 pub const SYSTEM_FLAG: &str = "https://intake.example.org/fhir/CodeSystem/safety-flag";
 pub const SYSTEM_SCORE: &str = "https://intake.example.org/fhir/CodeSystem/score";
 pub const QUESTIONNAIRE_BASE: &str = "https://intake.example.org/fhir/Questionnaire";
-const LOINC: &str = "http://loinc.org";
-const SNOMED: &str = "http://snomed.info/sct";
+pub(super) const LOINC: &str = "http://loinc.org";
+pub(super) const SNOMED: &str = "http://snomed.info/sct";
 
 /// What the export needs.
 pub struct Export<'a> {
@@ -36,13 +36,13 @@ pub struct Export<'a> {
     pub generated_at: DateTime<Utc>,
 }
 
-struct Builder {
-    entries: Vec<Value>,
+pub(super) struct Builder {
+    pub(super) entries: Vec<Value>,
 }
 
 impl Builder {
     /// Adds a resource and returns its reference (`urn:uuid:…`).
-    fn add(&mut self, mut resource: Value) -> String {
+    pub(super) fn add(&mut self, mut resource: Value) -> String {
         let id = Uuid::new_v4();
         resource["id"] = json!(id.to_string());
         let url = format!("urn:uuid:{id}");
@@ -153,7 +153,7 @@ pub fn bundle(x: &Export<'_>) -> Value {
     })
 }
 
-fn patient(id: Uuid, p: &PatientFields) -> Value {
+pub(super) fn patient(id: Uuid, p: &PatientFields) -> Value {
     let gender = match p.sex_at_birth {
         SexAtBirth::Female => "female",
         SexAtBirth::Male => "male",
@@ -406,7 +406,7 @@ fn items(answers: &serde_json::Map<String, Value>, texts: &BTreeMap<&str, &str>,
     out
 }
 
-fn questionnaire_response(code: &str, answers: &Value, subject: &Value, when: &str) -> Value {
+pub(super) fn questionnaire_response(code: &str, answers: &Value, subject: &Value, when: &str) -> Value {
     let inst = catalogue::lookup(code);
     let texts: BTreeMap<&str, &str> = inst
         .map(|i| i.items.iter().map(|it| (it.id, it.text.en)).collect())
@@ -454,7 +454,7 @@ fn loinc(instrument: InstrumentCode, part: &str) -> Option<(&'static str, &'stat
     })
 }
 
-fn observations(s: &ScoreResult, subject: &Value, when: &str, qr: &str) -> Vec<Value> {
+pub(super) fn observations(s: &ScoreResult, subject: &Value, when: &str, qr: &str) -> Vec<Value> {
     let name = catalogue::find(s.instrument).name.en;
     let base = |code: Value, value: (&str, Value)| {
         let mut o = json!({

@@ -10,7 +10,7 @@ use intake_api::auth::Role;
 use intake_api::db::Backend;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestResponse, fixture, spawn, spawn_with, with_token};
+use crate::helpers::{TestApp, TestResponse, fixture, spawn, spawn_with, validate_fhir_r4, with_token};
 use crate::on_both_backends;
 
 /// PHQ-9 answers with this total (item 9 answered 0 unless `item9` is given).
@@ -168,7 +168,7 @@ fn session_blocks(weight: f64, systolic: i64, diastolic: i64, spo2: i64) -> Valu
         "vitals": [
             {"at": later(0), "phase": "pre", "systolic": systolic, "diastolic": diastolic, "heart_rate": 72, "spo2": 98},
             {"at": later(1), "phase": "during", "systolic": 135, "diastolic": 85, "heart_rate": 80, "spo2": spo2},
-            {"at": later(2), "phase": "post", "systolic": 125, "diastolic": 80, "heart_rate": 70, "spo2": 98}],
+            {"at": later(2), "phase": "post", "systolic": 125, "diastolic": 80, "heart_rate": 70, "spo2": 98, "respiratory_rate": 14}],
         "dose": {"drug": "ketamine", "route": "iv", "dose_mg_per_kg": 0.5, "started_at": later(0), "ended_at": later(1),
             "lot": "KX2291", "total_mg": 999},
         "sedation_moaas": 4, "dissociation": 3,
@@ -355,6 +355,58 @@ async fn a_whole_course(backend: Backend) {
         .await
         .json();
     assert!(none["items"].as_array().unwrap().is_empty());
+
+    // The FHIR export validates against R4 and carries the course, doses, vitals and check-ins.
+    let res = app
+        .get(&format!("/api/v1/courses/{course_id}/fhir"), Some(&clinician))
+        .await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.content_type(), "application/fhir+json");
+    let doc = res.json();
+    if let Err(e) = validate_fhir_r4(&doc) {
+        panic!("course bundle: {e}");
+    }
+    let resources: Vec<&Value> = doc["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .collect();
+    let count = |kind: &str| resources.iter().filter(|r| r["resourceType"] == kind).count();
+    assert_eq!(
+        (count("Patient"), count("CarePlan"), count("MedicationAdministration")),
+        (1, 1, 4)
+    );
+    // 4 pre-session check-ins × 4 instruments + the follow-up's 6.
+    assert_eq!(count("QuestionnaireResponse"), 22);
+    let plan = resources.iter().find(|r| r["resourceType"] == "CarePlan").unwrap();
+    assert_eq!(plan["status"], "completed");
+    let given = resources
+        .iter()
+        .find(|r| r["resourceType"] == "MedicationAdministration")
+        .unwrap();
+    assert_eq!(given["medicationCodeableConcept"]["coding"][0]["code"], "6130");
+    assert_eq!(given["dosage"]["dose"]["value"], 36.3);
+    let mut loinc: Vec<&str> = resources
+        .iter()
+        .flat_map(|r| {
+            let own = r["code"]["coding"][0]["code"].as_str();
+            let parts = r["component"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["code"]["coding"][0]["code"].as_str());
+            own.into_iter().chain(parts)
+        })
+        .collect();
+    loinc.sort_unstable();
+    loinc.dedup();
+    for code in ["8480-6", "8462-4", "8867-4", "59408-5", "9279-1", "44261-6", "72514-3"] {
+        assert!(loinc.contains(&code), "{code} not in {loinc:?}");
+    }
+    app.get(&format!("/api/v1/courses/{course_id}/fhir"), Some(&p.token))
+        .await
+        .problem(403, "/problems/forbidden");
 
     // The patient's access log shows staff reading their sessions and check-ins.
     app.get(&format!("/api/v1/courses/{course_id}/sessions"), Some(&clinician))
@@ -789,6 +841,9 @@ async fn isolation_and_staff_only(backend: Backend) {
             .problem(404, "/problems/not-found");
         assert_eq!(app.get(path, Some(&owner.token)).await.status, 200, "{path}");
     }
+    app.get(&format!("/api/v1/courses/{course_id}/fhir"), Some(&other.token))
+        .await
+        .problem(404, "/problems/not-found");
     let missing = uuid::Uuid::now_v7();
     for path in [
         format!("/api/v1/courses/{missing}"),
