@@ -7,7 +7,8 @@ For each backend: a fresh database, 100k seeded intakes, the server started as i
 (APP_ENV=production, JSON logs at info), then wrk (a second process, loopback) drives:
   1 GET /health (the framework's own limit), 2 GET an intake (auth + read + audited),
   3 a full intake as its three requests: a create with every section, a patch of every
-  section, a submit; 4 a worklist page with two filters; 5 80% reads / 20% writes.
+  section, a submit; 4 a worklist page with two filters; 5 80% reads / 20% writes; 6 a check-in
+  answered; 7 the course list with one filter (20k courses, about 100k check-ins).
 Baselines measured in the same run: SQLite's durable commit rate with the service's pragmas
 (intake-seed commit-rate), pgbench with a one-insert script at the same client count.
 """
@@ -123,6 +124,15 @@ def prepare_inputs(bench_dir, seed):
         f.write("\n".join(drafts[2000:]) + "\n")
     with open(os.path.join(bench_dir, "patch_body.json"), "w") as f:
         json.dump({"sections": fx["sections"]}, f, ensure_ascii=False)
+    with open(os.path.join(bench_dir, "checkin_ids.txt"), "w") as f:
+        f.write("\n".join(seed["checkin_ids"]) + "\n")
+    phq9 = {str(i): v for i, v in enumerate([2, 2, 1, 1, 1, 1, 0, 0, 0], start=1)}
+    side = {k: 0 for k in ["nausea", "vomiting", "dizziness", "headache", "drowsiness", "blurred_vision", "feeling_unreal",
+                           "anxiety", "hallucinations", "bladder", "blood_in_urine", "other"]}
+    side["nausea"] = 1
+    with open(os.path.join(bench_dir, "checkin_body.json"), "w") as f:
+        json.dump({"screenings": {"phq9": phq9, "pain_nrs": {"now": 5, "average": 5, "worst": 7},
+                                  "peg": {"pain": 5, "enjoyment": 4, "activity": 4}, "ketamine_side_effects": side}}, f)
     with open(os.path.join(bench_dir, "create_bodies.jsonl"), "w") as f:
         for pid in seed["patient_ids"][:200]:
             f.write(json.dumps({"patient_id": pid, "sections": fx["sections"]}, ensure_ascii=False) + "\n")
@@ -138,6 +148,8 @@ SCENARIOS = [
     ("worklist", "worklist", "4. GET /intakes worklist, two filters, 100k intakes", None),
     ("worklist_c4", "worklist", "4'. the same worklist pages at 4 connections", 4),
     ("mix", "mix", "5. 80% reads / 20% writes", None),
+    ("checkin_submit", "checkin_submit", "6. POST /checkins/{id}/submit (4 instruments)", None),
+    ("courses_c4", "courses", "7. GET /courses, one filter, 20k courses, at 4 connections", 4),
 ]
 
 
@@ -161,7 +173,7 @@ def run_backend(backend, args):
     result = {"backend": backend, "scenarios": {}}
     t = time.time()
     sh([f"{ROOT}/target/release/intake-seed", "seed", "--intakes", str(args.intakes), "--drafts", str(args.drafts),
-        "--out", f"{bench_dir}/seed.json", "--fixtures", f"{ROOT}/tests/fixtures"], env={**os.environ, **env})
+        "--courses", str(args.courses), "--out", f"{bench_dir}/seed.json", "--fixtures", f"{ROOT}/tests/fixtures"], env={**os.environ, **env})
     result["seed_seconds"] = time.time() - t
     with open(f"{bench_dir}/seed.json") as f:
         seed = json.load(f)
@@ -192,7 +204,7 @@ def run_backend(backend, args):
         for key, script, title, conns in SCENARIOS:
             if key in args.skip:
                 continue
-            duration = min(args.duration, 10) if key == "submit" else args.duration
+            duration = min(args.duration, 10) if key in ("submit", "checkin_submit") else args.duration
             perf = None
             if key in args.perf:
                 # Samples the server's call stacks while wrk runs; the report lands next to the raw output.
@@ -273,7 +285,8 @@ def report(results, args, m, build_seconds):
              f"(submit: {min(args.duration, 10)} s), loopback; the load generator shares the 2 cores with the server "
              "(and PostgreSQL)", "",
              f"Seeded: {args.intakes} intakes (the four fixtures in rotation; 60% submitted, 15% in review, "
-             f"10% approved, 5% declined, 5% needs_info, 5% draft) plus {args.drafts} complete drafts, 20,000 patients. "
+             f"10% approved, 5% declined, 5% needs_info, 5% draft) plus {args.drafts} complete drafts, 20,000 patients; "
+             f"{args.courses} treatment courses on the approved intakes (4 sessions and 4–7 check-ins each). "
              f"Build took {build_seconds:.0f} s.", ""]
     for r in results:
         lines += [f"## {r['backend']}", "",
@@ -309,6 +322,13 @@ def report(results, args, m, build_seconds):
                 p99 = sc[key]["latency_us"]["p99"] / 1000
                 lines.append(f"- (d) worklist p99 = {p99:.1f} ms at {args.intakes} intakes, {sc[key]['connections']} connections "
                              f"(target < 20 ms): {verdict(p99 < 20)}")
+        if "checkin_submit" in sc and "submit" in sc:
+            ratio = sc["checkin_submit"]["rps"] / sc["submit"]["rps"]
+            lines.append(f"- (f) check-in submits/s / intake submits/s = {ratio:.0%} (target ≥ 80%): {verdict(ratio >= 0.80)}")
+        if "courses_c4" in sc:
+            p99 = sc["courses_c4"]["latency_us"]["p99"] / 1000
+            lines.append(f"- (g) course list p99 = {p99:.1f} ms at {args.courses} courses, 4 connections (target < 20 ms): "
+                         f"{verdict(p99 < 20)}")
         lines.append(f"- (e) peak RSS = {r['peak_rss_mb']} MB (target < 100 MB): {verdict(r['peak_rss_mb'] < 100)}")
         lines.append("")
     lines += ["## How to reproduce", "", "```sh", "python3 bench/run.py            # both backends, ~15 minutes after the build", "```", "",
@@ -327,6 +347,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--intakes", type=int, default=100_000)
     p.add_argument("--drafts", type=int, default=40_000)
+    p.add_argument("--courses", type=int, default=20_000)
     # The server's own default: twice the cores.
     p.add_argument("--pool", type=int, default=min(max(2 * (os.cpu_count() or 1), 2), 32))
     p.add_argument("--backends", default="sqlite,postgres")

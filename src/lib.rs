@@ -10,15 +10,16 @@
 //! * Features own their routes, types, rules and queries: `auth` (accounts, tokens, roles),
 //!   `patients` (profiles), `audit` (the trail and the patient's access log), `instruments`
 //!   (the catalogue and score previews), `intake` (sections, draft, submit, read, rescore,
-//!   worklist index), `review` (worklist, review steps, exam), `fhir` (R4 export), `system`
-//!   (health, readiness, metrics). Handlers turn HTTP into service calls and domain values into
+//!   worklist index), `review` (worklist, review steps, exam), `courses` (treatment courses,
+//!   sessions with their pure flags, check-ins with their pure plan, outcomes), `fhir` (R4
+//!   export of intakes and courses), `system` (health, readiness, metrics). Handlers turn HTTP into service calls and domain values into
 //!   responses; services hold the rules and audit; `repo` modules hold the queries.
 //! * `state` is the running service (`AppState`) and authenticated access: it loads the caller
 //!   with the work, runs writes in a transaction, and commits reads' audit events before the
 //!   response leaves. `http` holds what every route shares: request context and middleware,
 //!   extractors that name bad fields, ETags, cursor pagination, idempotency, OpenAPI parts.
 //! * `screening` is the pure clinical core: one module per instrument (definition and scoring),
-//!   the catalogue, which instruments an intake needs, safety triage, MME. It imports nothing
+//!   the catalogue, which instruments an intake needs, safety triage, MME, outcome rules. It imports nothing
 //!   above `validation` and `text`.
 //! * At the bottom: `db` (connections, pool, migrations), `schema`, `ids` (typed ids, JSON and
 //!   enum columns), `error` (RFC 9457 problems; it reads the request id from the leaf

@@ -318,16 +318,15 @@ fn measure(
     row: &CourseRow,
     cutoffs: &crate::screening::outcomes::OutcomeCutoffs,
 ) -> Result<(BTreeMap<String, Outcome>, outcome::Series), ApiError> {
-    let intake = crate::intake::repo::find(conn, row.intake_id)?;
-    let intake_scores = intake
-        .as_ref()
-        .and_then(|i| i.scores.as_ref())
-        .map(|s| s.get())
-        .transpose()?;
-    let intake_at = intake
-        .as_ref()
-        .map(|i| clock::utc(i.submitted_at.unwrap_or(i.created_at)));
-    let checkins = repo::completed_checkins(conn, row.id)?;
+    let intake = crate::intake::repo::scores_of(conn, row.intake_id)?;
+    let (intake_scores, intake_at) = match intake {
+        Some(i) => (
+            i.scores.map(|s| s.get()).transpose()?,
+            Some(clock::utc(i.submitted_at.unwrap_or(i.created_at))),
+        ),
+        None => (None, None),
+    };
+    let checkins = repo::measurements(conn, row.id)?;
     let scored: Vec<_> = checkins
         .iter()
         .filter_map(|c| Some((c, c.scores.as_ref()?.get().ok()?)))

@@ -215,7 +215,7 @@ pub async fn create_session(
     )
 )]
 #[get("/{id}/sessions")]
-pub async fn list_sessions(
+pub async fn list_course_sessions(
     state: web::Data<AppState>,
     auth: Authenticated,
     id: web::Path<Uuid>,

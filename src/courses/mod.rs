@@ -25,7 +25,7 @@ pub fn course_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) 
         .service(handlers::end_course)
         .service(handlers::course_outcomes)
         .service(handlers::create_session)
-        .service(handlers::list_sessions)
+        .service(handlers::list_course_sessions)
         .service(handlers::list_course_checkins);
 }
 

@@ -468,7 +468,28 @@ pub fn cancel_open_checkins(
     .execute(conn)
 }
 
-/// A course's completed check-ins, oldest answer first (the outcomes' series).
+/// What the outcomes need of a completed check-in (not its answers).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = checkins)]
+pub struct MeasuredRow {
+    pub id: CheckinId,
+    pub kind: CheckinKind,
+    pub completed_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+    pub scores: Option<Json<Scores>>,
+}
+
+/// A course's completed check-ins as measurements, oldest answer first.
+pub fn measurements(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Vec<MeasuredRow>> {
+    checkins::table
+        .filter(checkins::course_id.eq(course_id))
+        .filter(checkins::status.eq(CheckinStatus::Completed))
+        .order((checkins::completed_at.asc(), checkins::id.asc()))
+        .select(MeasuredRow::as_select())
+        .load(conn)
+}
+
+/// A course's completed check-ins, oldest answer first (the FHIR export).
 pub fn completed_checkins(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Vec<CheckinRow>> {
     checkins::table
         .filter(checkins::course_id.eq(course_id))

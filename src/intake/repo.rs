@@ -115,6 +115,24 @@ pub fn find_for_update(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<In
     find(conn, id)
 }
 
+/// An intake's current scores and when they were given (a course's outcome baseline).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = intakes)]
+pub struct ScoresRow {
+    pub scores: Option<Json<Scores>>,
+    pub submitted_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// [`ScoresRow`] of an intake, without loading its documents.
+pub fn scores_of(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<ScoresRow>> {
+    intakes::table
+        .find(id)
+        .select(ScoresRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// The stored version of an intake (to report in a 412).
 pub fn current_version(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<i64>> {
     intakes::table.find(id).select(intakes::version).first(conn).optional()

@@ -88,3 +88,20 @@ fn every_reference_resolves() {
     missing.dedup();
     assert!(missing.is_empty(), "unresolved references: {missing:?}");
 }
+
+/// Operation ids are unique (generated clients name their methods by them).
+#[::core::prelude::v1::test]
+fn operation_ids_are_unique() {
+    let doc: serde_json::Value = serde_json::from_str(&intake_api::app::openapi().to_json().unwrap()).unwrap();
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|p| p.as_object().unwrap().values())
+        .filter_map(|op| op["operationId"].as_str())
+        .collect();
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate operation ids");
+}

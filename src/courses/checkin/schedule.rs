@@ -10,7 +10,8 @@ use crate::ids::{CheckinId, Json};
 use crate::screening::instruments::InstrumentCode;
 use crate::screening::policy::ScreeningConfig;
 
-fn row(
+/// A due check-in of `course`, open during `window`.
+pub fn row(
     course: &CourseRow,
     kind: CheckinKind,
     window: (NaiveDateTime, NaiveDateTime),

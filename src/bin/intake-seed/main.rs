@@ -1,8 +1,11 @@
 //! Benchmark support (not part of the service): seeds a database with realistic intakes, and
 //! measures SQLite's durable commit rate with the service's own connection settings.
 //!
-//! `intake-seed seed --intakes 100000 --drafts 20000 --out seed.json` (uses `DATABASE_URL`,
-//! `JWT_SECRET`) · `intake-seed commit-rate --seconds 5` (uses `DATABASE_URL`, SQLite only).
+//! `intake-seed seed --intakes 100000 --drafts 20000 --courses 20000 --out seed.json` (uses
+//! `DATABASE_URL`, `JWT_SECRET`) · `intake-seed commit-rate --seconds 5` (uses `DATABASE_URL`,
+//! SQLite only).
+
+mod courses;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -53,6 +56,9 @@ enum Command {
         drafts: usize,
         #[arg(long, default_value_t = 20_000)]
         patients: usize,
+        /// Treatment courses on the approved intakes (4 sessions and 4–7 check-ins each).
+        #[arg(long, default_value_t = 0)]
+        courses: usize,
         #[arg(long, default_value = "tests/fixtures")]
         fixtures: PathBuf,
         #[arg(long)]
@@ -73,9 +79,10 @@ fn main() -> anyhow::Result<()> {
             intakes,
             drafts,
             patients,
+            courses,
             fixtures,
             out,
-        } => seed(intakes, drafts, patients, &fixtures, &out),
+        } => seed(intakes, drafts, patients, courses, &fixtures, &out),
         Command::CommitRate { seconds } => commit_rate(seconds),
     }
 }
@@ -161,7 +168,7 @@ const STATUSES: [(IntakeStatus, u32); 6] = [
 ];
 
 /// A tiny deterministic generator: the same seed gives the same data.
-struct Rng(u64);
+pub struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -170,7 +177,7 @@ impl Rng {
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 }
@@ -231,6 +238,7 @@ fn seed(
     n_intakes: usize,
     n_drafts: usize,
     n_patients: usize,
+    n_courses: usize,
     fixtures: &std::path::Path,
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
@@ -327,6 +335,7 @@ fn seed(
     // Intakes: the fixtures in rotation, statuses by weight, submitted over the past year.
     let mut submitted_ids = Vec::new();
     let mut draft_ids = Vec::new();
+    let mut approved = Vec::new();
     let total = n_intakes + n_drafts;
     let year = chrono::Duration::days(365);
     for chunk in (0..total).collect::<Vec<_>>().chunks(500) {
@@ -397,6 +406,9 @@ fn seed(
                         intake_flags::severity.eq(*sev),
                     ));
                 }
+                if status == IntakeStatus::Approved {
+                    approved.push((id, row.patient_id, i % prepared.len(), at));
+                }
                 if status == IntakeStatus::Submitted && submitted_ids.len() < 5_000 {
                     submitted_ids.push(id);
                 }
@@ -421,6 +433,32 @@ fn seed(
             Ok(())
         })?;
     }
+    let scores: Vec<Scores> = prepared
+        .iter()
+        .map(|p| p.scores.get())
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let approved: Vec<courses::Approved<'_>> = approved
+        .iter()
+        .map(|(intake, patient, fixture, at)| courses::Approved {
+            intake: *intake,
+            patient: *patient,
+            scores: &scores[*fixture],
+            at: *at,
+        })
+        .collect();
+    let seeded = if n_courses > 0 && !approved.is_empty() {
+        Some(courses::seed(
+            &mut conn,
+            &approved,
+            n_courses,
+            &settings,
+            clinicians[0],
+            &mut rng,
+        )?)
+    } else {
+        None
+    };
     conn.batch_execute("ANALYZE")?;
 
     let clinician_token = tokens
@@ -439,6 +477,10 @@ fn seed(
         "intakes": n_intakes,
         "drafts": n_drafts,
         "patients": n_patients,
+        "courses": seeded.as_ref().map_or(0, |s| s.courses),
+        "sessions": seeded.as_ref().map_or(0, |s| s.sessions),
+        "checkins": seeded.as_ref().map_or(0, |s| s.checkins),
+        "checkin_ids": seeded.as_ref().map(|s| s.open_checkins.clone()).unwrap_or_default(),
         "seconds": started.elapsed().as_secs_f64(),
     });
     if let Some(parent) = out.parent() {
