@@ -88,13 +88,13 @@ pub fn session(
     check(caller, id, action, repo::find_session(conn, id)?)
 }
 
-pub fn staff_session_for_update(
+pub fn staff_session(
     conn: &mut DbConn,
     caller: &Caller,
     id: InfusionId,
     action: &'static str,
 ) -> Result<SessionRow, ApiError> {
-    staff(caller, id, action, repo::find_session_for_update(conn, id)?)
+    staff(caller, id, action, repo::find_session(conn, id)?)
 }
 
 pub fn checkin(
@@ -104,13 +104,4 @@ pub fn checkin(
     action: &'static str,
 ) -> Result<CheckinRow, ApiError> {
     check(caller, id, action, repo::find_checkin(conn, id)?)
-}
-
-pub fn checkin_for_update(
-    conn: &mut DbConn,
-    caller: &Caller,
-    id: CheckinId,
-    action: &'static str,
-) -> Result<CheckinRow, ApiError> {
-    check(caller, id, action, repo::find_checkin_for_update(conn, id)?)
 }

@@ -100,7 +100,7 @@ pub struct Latest {
     "change": -9, "percent_change": -56.3, "classification": "response",
     "cutoffs": {"mood_baseline_min": 10, "mood_remission_below": 5, "mood_response_pct": -50, "mood_partial_pct": -25,
         "pain_substantial_pct": -50, "pain_moderate_pct": -30, "pain_worse_pct": 30}}))]
-pub struct Outcome {
+pub struct CourseOutcome {
     pub instrument: String,
     pub rule_set: String,
     /// None for PGIC (no baseline).
@@ -128,7 +128,7 @@ pub struct CourseResponse {
     /// Flags of its sessions, and urgent flags of its check-ins.
     pub flags: Vec<CourseFlag>,
     /// By instrument code.
-    pub outcomes: BTreeMap<String, Outcome>,
+    pub outcomes: BTreeMap<String, CourseOutcome>,
     /// Staff notes; absent for the patient.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
@@ -288,7 +288,7 @@ pub struct CancelSessionRequest {
 
 /// One infusion session.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SessionResponse {
+pub struct InfusionSession {
     pub id: Uuid,
     pub course_id: Uuid,
     pub patient_id: Uuid,
@@ -310,7 +310,7 @@ pub struct SessionResponse {
     pub cancel_reason: Option<String>,
 }
 
-impl Versioned for SessionResponse {
+impl Versioned for InfusionSession {
     fn version(&self) -> i64 {
         self.version
     }
@@ -373,6 +373,6 @@ pub struct SeriesPoint {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OutcomesResponse {
     pub course_id: Uuid,
-    pub outcomes: BTreeMap<String, Outcome>,
+    pub outcomes: BTreeMap<String, CourseOutcome>,
     pub series: BTreeMap<String, Vec<SeriesPoint>>,
 }

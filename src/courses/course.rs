@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::access;
 use super::api::{
-    CourseFlag, CourseListQuery, CourseResponse, CourseSummary, CreateCourseRequest, EndCourseRequest, Outcome,
+    CourseFlag, CourseListQuery, CourseOutcome, CourseResponse, CourseSummary, CreateCourseRequest, EndCourseRequest,
     OutcomesResponse,
 };
 use super::outcome;
@@ -136,7 +136,7 @@ pub fn response(conn: &mut DbConn, caller: &Caller, row: CourseRow) -> Result<Co
     })
 }
 
-fn stored_outcomes(conn: &mut DbConn, id: CourseId) -> Result<BTreeMap<String, Outcome>, ApiError> {
+fn stored_outcomes(conn: &mut DbConn, id: CourseId) -> Result<BTreeMap<String, CourseOutcome>, ApiError> {
     repo::outcomes_of(conn, id)?
         .into_iter()
         .map(|o| Ok((o.instrument, o.outcome.get()?)))
@@ -317,7 +317,7 @@ fn measure(
     conn: &mut DbConn,
     row: &CourseRow,
     cutoffs: &crate::screening::outcomes::OutcomeCutoffs,
-) -> Result<(BTreeMap<String, Outcome>, outcome::Series), ApiError> {
+) -> Result<(BTreeMap<String, CourseOutcome>, outcome::Series), ApiError> {
     let intake = crate::intake::repo::scores_of(conn, row.intake_id)?;
     let (intake_scores, intake_at) = match intake {
         Some(i) => (

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::api::{
     CancelSessionRequest, CheckinResponse, CourseListQuery, CourseResponse, CourseSummary, CreateCourseRequest,
-    CreateSessionRequest, EndCourseRequest, OutcomesResponse, SessionPatch, SessionResponse, SubmitCheckinRequest,
+    CreateSessionRequest, EndCourseRequest, InfusionSession, OutcomesResponse, SessionPatch, SubmitCheckinRequest,
 };
 use super::course;
 use crate::audit::event::{self as audit, AuditEvent};
@@ -178,7 +178,7 @@ pub async fn course_outcomes(
     params(("id" = Uuid, Path, description = "Course id")),
     request_body = CreateSessionRequest,
     responses(
-        (status = 201, description = "Session planned", body = SessionResponse,
+        (status = 201, description = "Session planned", body = InfusionSession,
          headers(("Location" = String, description = "URL of the session"), ("ETag" = String, description = "Version for If-Match"))),
         (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such course, or not the caller's", body = Problem, content_type = "application/problem+json"),
@@ -210,7 +210,7 @@ pub async fn create_session(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Course id")),
     responses(
-        (status = 200, description = "The sessions", body = Vec<SessionResponse>),
+        (status = 200, description = "The sessions", body = Vec<InfusionSession>),
         (status = 404, description = "No such course, or not the caller's", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -256,7 +256,7 @@ pub async fn list_course_checkins(
     security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id")),
     responses(
-        (status = 200, description = "The session", body = SessionResponse, headers(("ETag" = String, description = "Version for If-Match"))),
+        (status = 200, description = "The session", body = InfusionSession, headers(("ETag" = String, description = "Version for If-Match"))),
         (status = 404, description = "No such session, or not the caller's", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -287,7 +287,7 @@ pub async fn get_session(
     ),
     request_body = SessionPatch,
     responses(
-        (status = 200, description = "Recorded; flags recomputed", body = SessionResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 200, description = "Recorded; flags recomputed", body = InfusionSession, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session, or not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The session is completed or cancelled, or its course has ended", body = Problem, content_type = "application/problem+json"),
@@ -328,7 +328,7 @@ pub async fn patch_session(
         ("If-Match" = String, Header, description = "ETag of the session"),
     ),
     responses(
-        (status = 200, description = "Completed", body = SessionResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 200, description = "Completed", body = InfusionSession, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session, or not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not planned, or its course has ended", body = Problem, content_type = "application/problem+json"),
@@ -364,7 +364,7 @@ pub async fn complete_session(
     ),
     request_body = CancelSessionRequest,
     responses(
-        (status = 200, description = "Cancelled", body = SessionResponse, headers(("ETag" = String, description = "New version"))),
+        (status = 200, description = "Cancelled", body = InfusionSession, headers(("ETag" = String, description = "New version"))),
         (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such session, or not the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not planned, or its course has ended", body = Problem, content_type = "application/problem+json"),

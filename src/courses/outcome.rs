@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::api::{Baseline, BaselineSource, Latest, Outcome, SeriesPoint};
+use super::api::{Baseline, BaselineSource, CourseOutcome, Latest, SeriesPoint};
 use crate::screening::instruments::InstrumentCode;
 use crate::screening::outcomes::{self, OutcomeCutoffs, OutcomeRules, RULE_SET};
 use crate::screening::policy::Scores;
@@ -36,7 +36,7 @@ pub fn compute(
     intake: Option<&Measurement<'_>>,
     checkins: &[Measurement<'_>],
     cutoffs: &OutcomeCutoffs,
-) -> (BTreeMap<String, Outcome>, Series) {
+) -> (BTreeMap<String, CourseOutcome>, Series) {
     let mut outcomes = BTreeMap::new();
     let mut series = Series::new();
     for code in InstrumentCode::ALL {
@@ -81,7 +81,7 @@ pub fn compute(
         let a = outcomes::assess(rules, baseline.as_ref().map(|b| b.value), *latest_value, cutoffs);
         outcomes.insert(
             code.as_str().to_owned(),
-            Outcome {
+            CourseOutcome {
                 instrument: code.as_str().to_owned(),
                 rule_set: RULE_SET.to_owned(),
                 baseline,

@@ -91,7 +91,7 @@ pub struct OutcomeRow {
     pub classification: String,
     pub rule_set: String,
     pub updated_at: NaiveDateTime,
-    pub outcome: Json<super::api::Outcome>,
+    pub outcome: Json<super::api::CourseOutcome>,
 }
 
 /// The columns a course list needs, with the patient's name.

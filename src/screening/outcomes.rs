@@ -95,7 +95,7 @@ pub enum Classification {
 }
 
 /// The change from baseline to latest and what it means.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Assessment {
     /// latest − baseline; none without a baseline (PGIC).
     pub change: Option<f64>,

@@ -105,3 +105,52 @@ fn operation_ids_are_unique() {
     ids.dedup();
     assert_eq!(ids.len(), n, "duplicate operation ids");
 }
+
+/// Schema names are unique across the crate: utoipa names a schema by its type, and a second
+/// type of the same name would silently replace the first in the document.
+#[::core::prelude::v1::test]
+fn schema_type_names_are_unique() {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    rust_files(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    let mut clashes = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut derives_schema = false;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                derives_schema = true;
+            } else if let Some(rest) = line
+                .strip_prefix("pub struct ")
+                .or_else(|| line.strip_prefix("pub enum "))
+            {
+                if derives_schema {
+                    let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let here = file.display().to_string();
+                    // An empty name is a macro's `pub enum $name`.
+                    if !name.is_empty()
+                        && let Some(first) = seen.insert(name.clone(), here.clone())
+                    {
+                        clashes.push(format!("{name}: {first} and {here}"));
+                    }
+                }
+                derives_schema = false;
+            }
+        }
+    }
+    assert!(clashes.is_empty(), "schema names used twice: {clashes:?}");
+}

@@ -9,7 +9,7 @@ use crate::config::CourseSettings;
 use crate::courses::access;
 use crate::courses::api::{CheckinResponse, SubmitCheckinRequest};
 use crate::courses::course;
-use crate::courses::repo::{self, CheckinRow};
+use crate::courses::repo::{self, CheckinRow, CourseRow};
 use crate::courses::status::CheckinStatus;
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -110,13 +110,17 @@ pub fn score(
     Ok((scores, flags))
 }
 
-/// The check-in for a submit by its patient or by staff on their behalf.
-pub fn for_submit(conn: &mut DbConn, caller: &Caller, id: CheckinId) -> Result<CheckinRow, ApiError> {
-    let row = access::checkin_for_update(conn, caller, id, "checkin.submit")?;
+/// The check-in for a submit by its patient or by staff on their behalf, and its course; both
+/// locked, the course first (the order every change under a course takes).
+fn for_submit(conn: &mut DbConn, caller: &Caller, id: CheckinId) -> Result<(CheckinRow, CourseRow), ApiError> {
+    let seen = access::checkin(conn, caller, id, "checkin.submit")?;
+    let course = repo::find_course_for_update(conn, seen.course_id)?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("check-in {id} without its course")))?;
+    let row = repo::find_checkin_for_update(conn, id)?.ok_or(ApiError::NotFound("checkin"))?;
     match row.status {
         CheckinStatus::Completed => Err(ApiError::conflict("the check-in was already completed")),
         CheckinStatus::Cancelled => Err(ApiError::conflict("the check-in was cancelled")),
-        _ => Ok(row),
+        _ => Ok((row, course)),
     }
 }
 
@@ -130,7 +134,7 @@ pub fn submit(
     cfg: &ScreeningConfig,
     settings: &CourseSettings,
 ) -> Result<CheckinResponse, ApiError> {
-    let mut row = for_submit(conn, caller, id)?;
+    let (mut row, mut course_row) = for_submit(conn, caller, id)?;
     let planned: Vec<InstrumentCode> = row
         .instruments
         .get()?
@@ -155,8 +159,6 @@ pub fn submit(
             current_version: expected,
         });
     }
-    let mut course_row = repo::find_course_for_update(conn, row.course_id)?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("check-in {id} without its course")))?;
     let urgent: Vec<Flag> = flags.into_iter().filter(|f| f.severity == Severity::Urgent).collect();
     course::set_flags(conn, course_row.id, row.id, &urgent)?;
     course::recompute_outcomes(conn, &course_row, settings)?;

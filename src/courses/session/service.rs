@@ -8,7 +8,7 @@ use crate::audit::event::{self as audit, AuditEvent};
 use crate::clock;
 use crate::config::CourseSettings;
 use crate::courses::access;
-use crate::courses::api::{CancelSessionRequest, SessionPatch, SessionResponse};
+use crate::courses::api::{CancelSessionRequest, InfusionSession, SessionPatch};
 use crate::courses::checkin::schedule;
 use crate::courses::course;
 use crate::courses::repo::{self, CourseRow, SessionRow};
@@ -30,9 +30,9 @@ pub fn rules(settings: &CourseSettings, cutoffs: &Cutoffs) -> SessionRules {
     }
 }
 
-fn response(conn: &mut DbConn, caller: &Caller, row: SessionRow) -> Result<SessionResponse, ApiError> {
+fn response(conn: &mut DbConn, caller: &Caller, row: SessionRow) -> Result<InfusionSession, ApiError> {
     let checkin = repo::checkin_of_session(conn, row.id)?;
-    Ok(SessionResponse {
+    Ok(InfusionSession {
         id: row.id.into(),
         course_id: row.course_id.into(),
         patient_id: row.patient_id.into(),
@@ -70,7 +70,7 @@ pub fn create(
     scheduled_at: DateTime<Utc>,
     settings: &CourseSettings,
     screening: &ScreeningConfig,
-) -> Result<SessionResponse, ApiError> {
+) -> Result<InfusionSession, ApiError> {
     let mut course = access::staff_course_for_update(conn, caller, course_id, "session.create")?;
     active(&course)?;
     let now = clock::now();
@@ -108,7 +108,7 @@ pub fn list(
     conn: &mut DbConn,
     caller: &Caller,
     course_id: CourseId,
-) -> Result<Audited<Vec<SessionResponse>>, ApiError> {
+) -> Result<Audited<Vec<InfusionSession>>, ApiError> {
     let course = access::course(conn, caller, course_id, "session.list")?;
     let rows = repo::sessions_of(conn, course.id)?;
     let mut events = Vec::with_capacity(rows.len());
@@ -120,7 +120,7 @@ pub fn list(
     Ok(Audited::new(out, events))
 }
 
-pub fn get(conn: &mut DbConn, caller: &Caller, id: InfusionId) -> Result<Audited<SessionResponse>, ApiError> {
+pub fn get(conn: &mut DbConn, caller: &Caller, id: InfusionId) -> Result<Audited<InfusionSession>, ApiError> {
     let row = access::session(conn, caller, id, "session.read")?;
     let event = AuditEvent::new("session.read", "session", id).patient(row.patient_id);
     Ok(Audited::new(response(conn, caller, row)?, vec![event]))
@@ -134,7 +134,12 @@ fn for_change(
     if_match: IfMatch,
     action: &'static str,
 ) -> Result<(SessionRow, CourseRow), ApiError> {
-    let row = access::staff_session_for_update(conn, caller, id, action)?;
+    let seen = access::staff_session(conn, caller, id, action)?;
+    // Locks in one order everywhere (the course, then what is under it), so that concurrent
+    // changes of a course and its sessions or check-ins queue on PostgreSQL instead of deadlocking.
+    let course = repo::find_course_for_update(conn, seen.course_id)?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("session {id} without its course")))?;
+    let row = repo::find_session_for_update(conn, id)?.ok_or(ApiError::NotFound("session"))?;
     if_match.check(row.version)?;
     if row.status != SessionStatus::Planned {
         return Err(ApiError::conflict(format!(
@@ -142,8 +147,6 @@ fn for_change(
             row.status.as_str()
         )));
     }
-    let course = repo::find_course_for_update(conn, row.course_id)?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("session {id} without its course")))?;
     active(&course)?;
     Ok((row, course))
 }
@@ -155,7 +158,7 @@ fn save(
     mut row: SessionRow,
     mut course: CourseRow,
     action: &'static str,
-) -> Result<SessionResponse, ApiError> {
+) -> Result<InfusionSession, ApiError> {
     let expected = row.version;
     row.version += 1;
     row.updated_at = clock::now();
@@ -183,7 +186,7 @@ pub fn patch(
     if_match: IfMatch,
     body: SessionPatch,
     rules: &SessionRules,
-) -> Result<SessionResponse, ApiError> {
+) -> Result<InfusionSession, ApiError> {
     let (mut row, course) = for_change(conn, caller, id, if_match, "session.update")?;
     if let Some(notes) = body.staff_notes.clone() {
         row.staff_notes = notes;
@@ -208,7 +211,7 @@ pub fn complete(
     caller: &Caller,
     id: InfusionId,
     if_match: IfMatch,
-) -> Result<SessionResponse, ApiError> {
+) -> Result<InfusionSession, ApiError> {
     let (mut row, course) = for_change(conn, caller, id, if_match, "session.complete")?;
     let mut missing = flags::missing_for_completion(&row.blocks.get()?);
     if !missing.is_empty() {
@@ -227,7 +230,7 @@ pub fn cancel(
     id: InfusionId,
     if_match: IfMatch,
     req: CancelSessionRequest,
-) -> Result<SessionResponse, ApiError> {
+) -> Result<InfusionSession, ApiError> {
     let (mut row, course) = for_change(conn, caller, id, if_match, "session.cancel")?;
     let now = clock::now();
     repo::cancel_open_checkins(conn, course.id, Some(row.id), now)?;
