@@ -688,6 +688,16 @@ async fn conflicts_and_checkin_rules(backend: Backend) {
     let res = app.start_course(&p.intake, &clinician).await;
     let problem = res.problem(409, "/problems/conflict");
     assert!(problem["detail"].as_str().unwrap().contains(&id(&first)), "{problem}");
+    // Two starts at once for one patient: exactly one course.
+    let q = app.intake_with("cai@example.org", 12, 7, &clinician, true).await;
+    let (a, b) = futures_util::future::join(
+        app.start_course(&q.intake, &clinician),
+        app.start_course(&q.intake, &clinician),
+    )
+    .await;
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409]);
     // Bad bodies: the protocol's dose must fit its drug, indications are a closed list.
     let res = app
         .post(
