@@ -219,6 +219,7 @@ diesel::table! {
         indications -> Text,
         protocol -> Text,
         notes -> Nullable<Text>,
+        next_due_by -> Nullable<Timestamp>,
     }
 }
 

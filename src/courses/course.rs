@@ -65,6 +65,7 @@ pub fn create(conn: &mut DbConn, caller: &Caller, req: CreateCourseRequest) -> R
         indications: Json::new(&req.indications)?,
         protocol: Json::new(&req.protocol)?,
         notes: req.notes,
+        next_due_by: None,
     };
     match repo::insert_course(conn, &row) {
         // Two starts at once: the database's one-active-course index refuses the second.
@@ -185,8 +186,9 @@ pub fn end(
     response(conn, caller, row)
 }
 
-/// After a change below the course: recounts its sessions, finds its next one, gathers its flags,
-/// and writes it with a new version (its representation changed).
+/// After a change below the course: recounts its sessions, finds its next session and its next
+/// check-in deadline, gathers its flags, and writes it with a new version (its representation
+/// changed).
 pub fn refresh(conn: &mut DbConn, row: &mut CourseRow) -> Result<(), ApiError> {
     let expected = row.version;
     row.sessions_completed = i32::try_from(repo::count_completed_sessions(conn, row.id)?).unwrap_or(i32::MAX);
@@ -195,6 +197,7 @@ pub fn refresh(conn: &mut DbConn, row: &mut CourseRow) -> Result<(), ApiError> {
     } else {
         None
     };
+    row.next_due_by = repo::next_due_by(conn, row.id)?;
     let flags = repo::course_flag_codes(conn, row.id)?;
     row.top_severity = flags.iter().map(|(_, s)| *s).max();
     let mut codes: Vec<String> = flags.into_iter().map(|(c, _)| c).collect();

@@ -35,6 +35,8 @@ pub struct CourseRow {
     pub indications: Json<Vec<Indication>>,
     pub protocol: Json<Protocol>,
     pub notes: Option<String>,
+    /// The earliest `due_by` of its open check-ins (`checkins=overdue` compares it with now).
+    pub next_due_by: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -164,16 +166,6 @@ fn with_outcome(instrument: String, classification: String) -> _ {
 }
 
 #[diesel::dsl::auto_type(no_type_alias)]
-fn with_overdue(at: NaiveDateTime, due: CheckinStatus) -> _ {
-    diesel::dsl::exists(
-        checkins::table
-            .filter(checkins::course_id.eq(courses::id))
-            .filter(checkins::status.eq(due))
-            .filter(checkins::due_by.lt(at)),
-    )
-}
-
-#[diesel::dsl::auto_type(no_type_alias)]
 fn with_name_word(lo: String, hi: String) -> _ {
     diesel::dsl::exists(
         patient_name_tokens::table
@@ -207,7 +199,7 @@ pub fn list(
         q = q.filter(with_outcome(instrument.clone(), class.clone()));
     }
     if let Some(at) = f.overdue_at {
-        q = q.filter(with_overdue(at, CheckinStatus::Due));
+        q = q.filter(courses::next_due_by.lt(at));
     }
     for word in &f.name_words {
         let (lo, hi) = word_range(word);
@@ -362,7 +354,16 @@ pub fn sessions_of(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Vec<Se
         .load(conn)
 }
 
-/// The earliest planned session of a course at or after `now`.
+/// The earliest `due_by` of a course's open check-ins.
+pub fn next_due_by(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Option<NaiveDateTime>> {
+    checkins::table
+        .filter(checkins::course_id.eq(course_id))
+        .filter(checkins::status.eq(CheckinStatus::Due))
+        .select(diesel::dsl::min(checkins::due_by))
+        .first(conn)
+}
+
+/// The earliest planned session of a course.
 pub fn next_planned(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Option<NaiveDateTime>> {
     course_sessions::table
         .filter(course_sessions::course_id.eq(course_id))

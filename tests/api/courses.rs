@@ -734,6 +734,13 @@ async fn conflicts_and_checkin_rules(backend: Backend) {
     assert_eq!(c["status"], "missed");
     let mine = app.get("/api/v1/me/checkins", Some(&p.token)).await.json();
     assert_eq!(mine[0]["id"], checkin);
+    // Its course is listed as having an overdue check-in (and leaves the list once answered).
+    let overdue = app
+        .get("/api/v1/courses?checkins=overdue", Some(&clinician))
+        .await
+        .json();
+    assert_eq!(overdue["items"].as_array().unwrap().len(), 1);
+    assert_eq!(overdue["items"][0]["id"], course_id.as_str());
     // PHQ-9 item 9 answered 1: the ASQ is required; a missing PEG is named too.
     let mut answers = pre_session_answers(9, 6);
     answers["screenings"]["phq9"] = phq9(9, 1);

@@ -211,6 +211,7 @@ pub fn seed(
             indications: Json::new(&indications.to_vec()).map_err(err)?,
             protocol: Json::new(&protocol).map_err(err)?,
             notes: None,
+            next_due_by: None,
         };
         let mut course_flags: Vec<(String, i32)> = Vec::new();
         let mut measured: Vec<(CheckinId, NaiveDateTime, bool, usize)> = Vec::new();
@@ -348,6 +349,12 @@ pub fn seed(
                 outcome: Json::new(&o).map_err(err)?,
             });
         }
+        course.next_due_by = batch
+            .checkins
+            .iter()
+            .filter(|c| c.course_id == course_id && c.status == CheckinStatus::Due)
+            .map(|c| c.due_by)
+            .min();
         course_flags.sort();
         course_flags.dedup_by(|a, b| a.0 == b.0);
         course.top_severity = course_flags.iter().map(|(_, s)| *s).max();
