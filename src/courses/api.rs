@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
@@ -12,13 +12,10 @@ use super::protocol::Protocol;
 use super::status::{CheckinKind, CheckinStatus, CourseStatus, EndReason, Indication, SessionStatus};
 use crate::courses::session::blocks::{AdverseEvent, Discharge, Dose, PreChecks, SessionBlocks, VitalSigns};
 use crate::http::etag::Versioned;
+use crate::http::extract::present;
 use crate::screening::model::Flag;
 use crate::screening::outcomes::{Classification, OutcomeCutoffs};
 use crate::screening::policy::Scores;
-
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 fn distinct(list: &[Indication]) -> Result<(), ValidationError> {
     let mut seen = list.to_vec();

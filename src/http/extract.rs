@@ -24,6 +24,14 @@ use crate::validation::FieldIssue;
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
 
+/// For `#[serde(default, deserialize_with = "present")]` on an `Option<Option<T>>` field of a
+/// PATCH body: absent stays `None` (unchanged), `null` is `Some(None)` (cleared).
+pub fn present<'de, T: serde::Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// A JSON body that parsed and passed validation.
 #[derive(Debug)]
 pub struct ValidatedJson<T>(pub T);

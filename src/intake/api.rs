@@ -1,7 +1,7 @@
 //! Request and response bodies of `/api/v1/intakes`.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
@@ -9,16 +9,13 @@ use validator::Validate;
 use super::sections::{ConsentInput, Demographics, Logistics, MedicalHistory, Pain, Screenings, Sections};
 use super::status::IntakeStatus;
 use crate::http::etag::Versioned;
+use crate::http::extract::present;
 use crate::ids::Json;
 use crate::screening::mme::MmeResult;
 use crate::screening::model::{Flag, ScoreResult};
 use crate::screening::policy::Scores;
 use crate::screening::safety::Eligibility;
 use crate::validation::FieldIssue;
-
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
 
 /// Sections sent by a client. In a `PATCH`, an absent section stays as it is, a section given
 /// replaces the stored one whole, and `null` removes it.

@@ -6,12 +6,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::deserialize::FromSqlRow;
 use diesel::expression::AsExpression;
 use diesel::sql_types::Text;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::http::etag::Versioned;
+use crate::http::extract::present;
 use crate::ids::{ParseError, TextColumn};
 use crate::validation::FieldIssue;
 
@@ -168,11 +169,6 @@ pub struct PatientFields {
     pub address: Option<Address>,
     #[validate(nested)]
     pub emergency_contact: Option<EmergencyContact>,
-}
-
-/// `null` clears an optional field; an absent field stays unchanged.
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Changes to a profile: absent fields stay, `null` clears an optional field. The result must
