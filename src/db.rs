@@ -109,8 +109,22 @@ impl ManageConnection for DbManager {
         }
     }
 
+    /// Called on each checkout of a PostgreSQL connection. It reads whatever the socket already
+    /// holds without waiting (libpq's `PQconsumeInput`, reached through diesel's notification
+    /// poll): a connection the server or the network has closed fails here and is replaced, at
+    /// no round trip. A `SELECT 1` here was one round trip per request (bench/NOTES.md, issue 17).
+    /// A connection that dies between this check and its query fails that query, which answers
+    /// 503 and leaves libpq's status bad, so the next checkout replaces it.
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        match conn {
+            // Twice: a read that brings data (a terminated backend's farewell message) returns
+            // before libpq looks for the end of the stream, which the second read then sees.
+            DbConn::Pg(c) => (0..2).try_for_each(|_| match c.notifications_iter().next() {
+                Some(Err(e)) => Err(r2d2::Error::QueryError(e)),
+                _ => Ok(()),
+            }),
+            DbConn::Sqlite(_) => Ok(()),
+        }
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
@@ -148,7 +162,7 @@ pub fn build_pool(url: &DbUrl, opts: &PoolOptions) -> anyhow::Result<DbPool> {
         c.batch_execute("PRAGMA journal_mode = WAL;")?;
     }
     // A SQLite file connection does not go stale; a PostgreSQL one can (server restart, network),
-    // so only those are checked (one round trip) before each use.
+    // so only those are checked before each use (without a round trip: see `is_valid`).
     let test_on_check_out = url.backend() == Backend::Postgres;
     let manager = DbManager::new(url, opts.statement_timeout);
     let pool = r2d2::Pool::builder()

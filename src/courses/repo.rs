@@ -123,6 +123,8 @@ pub struct Filter {
     /// Only courses with a check-in due before this time and not answered.
     pub overdue_at: Option<NaiveDateTime>,
     pub name_words: Vec<String>,
+    /// Every patient with the rarest of `name_words`, when they are few (see the worklist's).
+    pub named_patients: Option<Vec<PatientId>>,
 }
 
 impl Filter {
@@ -191,6 +193,9 @@ pub fn list(
     }
     if let Some(s) = f.status {
         q = q.filter(courses::status.eq(s));
+    }
+    if let Some(ids) = &f.named_patients {
+        q = q.filter(courses::patient_id.eq_any(ids.clone()));
     }
     if let Some(code) = &f.flag {
         q = q.filter(with_flag(code.clone()));

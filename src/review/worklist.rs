@@ -1,7 +1,7 @@
 //! The list behind `GET /intakes`: a patient's own intakes, or the clinic's worklist for staff,
 //! filtered, sorted and cursor-paged. Each intake listed is an audited read of it.
 
-use super::repo::{self, Filter, Sort, SortKey};
+use super::repo::{self, Filter, Sort, SortKey, WorklistRow};
 use crate::audit::event::AuditEvent;
 use crate::auth::domain::Role;
 use crate::db::DbConn;
@@ -11,6 +11,7 @@ use crate::ids::{IntakeId, PatientId};
 use crate::intake::api::{IntakeListQuery, IntakeSort, IntakeSummary};
 use crate::intake::read;
 use crate::intake::status::IntakeStatus;
+use crate::patients::repo as patients_repo;
 use crate::state::{Audited, Caller};
 use crate::text::NameSearch;
 
@@ -54,6 +55,10 @@ pub fn worklist(
         NameSearch::Words(words) => words,
         NameSearch::Nothing => return Ok(empty()),
     };
+    filter.named_patients = patients_repo::rare_name_patients(conn, &filter.name_words)?;
+    if filter.named_patients.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(empty());
+    }
     filter.patient_id = q.patient_id.map(PatientId::from);
     if caller.actor.role == Role::Patient {
         // A patient's list is always scoped to their own profile, whatever else they ask.
@@ -85,14 +90,7 @@ pub fn worklist(
     let after: Option<(chrono::NaiveDateTime, IntakeId)> = codec.after(&query_key, q)?;
     let limit = q.limit();
     let rows = repo::worklist(conn, &filter, sort, after, limit)?;
-    let key = move |(r, _, _): &(crate::intake::repo::SummaryRow, String, String)| {
-        let t = if sort.key == SortKey::SubmittedAt {
-            r.submitted_at.unwrap_or(r.updated_at)
-        } else {
-            r.updated_at
-        };
-        serde_json::json!((t, r.id))
-    };
+    let key = move |(r, _, _): &WorklistRow| serde_json::json!((repo::sort_time(r, sort.key), r.id));
     let page = pagination::finish_page(rows, limit, codec, &query_key, key, |(r, g, f)| {
         read::summary(r, &g, &f)
     });

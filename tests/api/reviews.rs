@@ -253,6 +253,130 @@ async fn paging_visits_each_once(backend: Backend) {
     .problem(400, "/problems/bad-request");
 }
 
+/// Several statuses page as one list in one order: each status is read on its own and the
+/// walks are merged (issue 17), so the merge must interleave them, keep the order stable across
+/// pages and visit each intake once.
+async fn several_statuses_page_as_one_list(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let f = fixture("postoperative");
+    let (_, token) = app.patient_account("james@example.org").await;
+    assert_eq!(
+        app.post("/api/v1/patients", Some(&token), &f["profile"]).await.status,
+        201
+    );
+    // Drafts and submitted intakes alternate in time.
+    let mut created = Vec::new();
+    for i in 0..24 {
+        let res = app
+            .post("/api/v1/intakes", Some(&token), &json!({"sections": f["sections"]}))
+            .await;
+        let id = res.json()["id"].as_str().unwrap().to_owned();
+        if i % 3 != 0 {
+            assert_eq!(app.submit(&id, &token).await.status, 200);
+        }
+        created.push(id);
+    }
+    for (statuses, sort) in [
+        ("draft,submitted", "-updated_at"),
+        ("submitted,draft", "updated_at"),
+        ("submitted,draft,submitted", "-updated_at"),
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let path = format!("/api/v1/intakes?status={statuses}&limit=5&sort={sort}{cursor}");
+            let page = app.get(&path, Some(&clinician)).await.json();
+            seen.extend(ids(&page));
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => break,
+            }
+        }
+        let expected: Vec<String> = if sort.starts_with('-') {
+            created.iter().rev().cloned().collect()
+        } else {
+            created.clone()
+        };
+        assert_eq!(seen, expected, "status={statuses}&sort={sort}");
+    }
+    // Sorted by submission time, drafts never submitted are not listed.
+    let page = app
+        .get(
+            "/api/v1/intakes?status=draft,submitted&sort=submitted_at&limit=100",
+            Some(&clinician),
+        )
+        .await
+        .json();
+    let submitted: Vec<String> = created
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 3 != 0)
+        .map(|(_, id)| id.clone())
+        .collect();
+    assert_eq!(ids(&page), submitted);
+}
+
+/// The name search starts from the patients with the rarest query word when it is rare, and
+/// walks the list when every word is common (over 200 matching names): both find the same.
+async fn name_search_common_and_rare_words(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let mut patients = Vec::new();
+    for i in 0..205 {
+        let family = match i {
+            0 => "Zed".to_owned(),
+            1 => "Okafor".to_owned(),
+            _ => format!("Common{i}"),
+        };
+        let res = app
+            .post(
+                "/api/v1/patients",
+                Some(&clinician),
+                &crate::helpers::profile("Ana", &family),
+            )
+            .await;
+        assert_eq!(res.status, 201);
+        patients.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    let mut sections = fixture("postoperative")["sections"].clone();
+    sections["consent"]["signer_role"] = json!("staff_on_behalf");
+    let mut intakes = Vec::new();
+    for patient in &patients[..3] {
+        let res = app
+            .post(
+                "/api/v1/intakes",
+                Some(&clinician),
+                &json!({"patient_id": patient, "sections": sections}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+        intakes.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    let list = |q: &str| {
+        let path = format!("/api/v1/intakes?limit=100&q={q}");
+        let clinician = clinician.clone();
+        let app = &app;
+        async move {
+            let mut found = ids(&app.get(&path, Some(&clinician)).await.json());
+            found.sort();
+            found
+        }
+    };
+    let mut all = intakes.clone();
+    all.sort();
+    assert_eq!(list("ana").await, all, "a common word: the list is walked");
+    assert_eq!(list("ana%20zed").await, vec![intakes[0].clone()], "one rare word");
+    assert_eq!(list("oka").await, vec![intakes[1].clone()], "a rare prefix");
+    assert_eq!(
+        list("common2").await.len(),
+        1,
+        "common2 is rare; common20..29 have no intake"
+    );
+    assert!(list("nobody").await.is_empty(), "a name no one has");
+    assert!(list("ana%20nobody").await.is_empty());
+}
+
 async fn every_transition_and_every_forbidden_one(backend: Backend) {
     let app = spawn(backend).await;
     let (clinician_id, clinician) = app.staff(Role::Clinician, "reyes@clinic.org");
@@ -807,6 +931,8 @@ on_both_backends!(
     worklist_filters,
     invalid_worklist_queries,
     paging_visits_each_once,
+    several_statuses_page_as_one_list,
+    name_search_common_and_rare_words,
     every_transition_and_every_forbidden_one,
     exam_entry_moves_crps_from_pending,
     fhir_export_validates_against_r4,

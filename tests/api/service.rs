@@ -3,7 +3,7 @@
 use actix_web::http::Method;
 use actix_web::test as at;
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use intake_api::db::Backend;
 
 use crate::helpers::{postgres_admin_url, spawn, spawn_with};
@@ -213,4 +213,51 @@ async fn readiness_follows_the_database() {
 
     admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
     assert_eq!(app.get("/ready", None).await.status, 200);
+}
+
+/// A pooled PostgreSQL connection that the server closed is replaced when it is checked out, so
+/// no request gets the dead one (the checkout test reads the socket instead of a `SELECT 1`).
+#[actix_web::test]
+async fn closed_pooled_connections_are_replaced_without_an_error() {
+    let app = spawn(Backend::Postgres).await;
+    let (_, token) = app.staff(intake_api::auth::domain::Role::Clinician, "dr@clinic.org");
+    // Several requests at once so the pool holds several open connections.
+    let warm = futures_util::future::join_all((0..6).map(|_| app.get("/api/v1/auth/me", Some(&token)))).await;
+    assert!(warm.iter().all(|r| r.status == 200));
+    let name = app.db.url_string().rsplit('/').next().unwrap().to_owned();
+    let mut admin = PgConnection::establish(&postgres_admin_url()).unwrap();
+    let pids: Vec<i32> = diesel::sql_query(format!(
+        "SELECT pid FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .load::<PgBackend>(&mut admin)
+    .unwrap()
+    .into_iter()
+    .map(|b| b.pid)
+    .collect();
+    assert!(pids.len() > 1, "the pool holds {} connections", pids.len());
+    let list = pids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+    admin
+        .batch_execute(&format!(
+            "SELECT pg_terminate_backend(pid) FROM unnest(ARRAY[{list}]) AS pid"
+        ))
+        .unwrap();
+    // pg_terminate_backend only signals: wait until those backends are gone.
+    let alive = format!("SELECT pid FROM pg_stat_activity WHERE pid IN ({list})");
+    while !diesel::sql_query(&alive)
+        .load::<PgBackend>(&mut admin)
+        .unwrap()
+        .is_empty()
+    {
+        std::thread::yield_now();
+    }
+    for _ in 0..10 {
+        let res = app.get("/api/v1/auth/me", Some(&token)).await;
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct PgBackend {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pid: i32,
 }
