@@ -105,7 +105,7 @@ pub type WorklistRow = (SummaryRow, String, String);
 /// Several statuses are read as one ordered walk per status, merged here: PostgreSQL (before 17)
 /// cannot walk `(status, time)` in time order for `status = ANY(…)`, so it walked the time index
 /// and filtered out every other status, 45,000 rows for one page of `submitted` on the bench
-/// database (bench/NOTES.md, issue 17). One status is always `status = ?`.
+/// database (bench/NOTES.md, issue 17).
 pub fn worklist(
     conn: &mut DbConn,
     f: &Filter,
@@ -153,7 +153,16 @@ fn one_walk(
         .select((SummaryRow::as_select(), patients::given_name, patients::family_name))
         .into_boxed();
     if let Some(s) = status {
-        q = q.filter(intakes::status.eq(s));
+        // `status = ?` would let PostgreSQL drop status from the order (a constant) and then
+        // prefer the (time) index, filtering every other status out: 45,000 rows for one page of
+        // `submitted` on the bench database, where the newest rows are drafts. As a range, with
+        // status leading the order, only the (status, time) index gives the order (bench/NOTES.md).
+        q = q.filter(intakes::status.ge(s).and(intakes::status.le(s)));
+        q = if sort.descending {
+            q.order(intakes::status.desc())
+        } else {
+            q.order(intakes::status.asc())
+        };
     }
     if let Some(ids) = &f.named_patients {
         q = q.filter(intakes::patient_id.eq_any(ids.clone()));
@@ -202,9 +211,9 @@ fn one_walk(
                 };
             }
             q = if desc {
-                q.order((intakes::submitted_at.desc(), intakes::id.desc()))
+                q.then_order_by((intakes::submitted_at.desc(), intakes::id.desc()))
             } else {
-                q.order((intakes::submitted_at.asc(), intakes::id.asc()))
+                q.then_order_by((intakes::submitted_at.asc(), intakes::id.asc()))
             };
         }
         (SortKey::UpdatedAt, desc) => {
@@ -224,9 +233,9 @@ fn one_walk(
                 };
             }
             q = if desc {
-                q.order((intakes::updated_at.desc(), intakes::id.desc()))
+                q.then_order_by((intakes::updated_at.desc(), intakes::id.desc()))
             } else {
-                q.order((intakes::updated_at.asc(), intakes::id.asc()))
+                q.then_order_by((intakes::updated_at.asc(), intakes::id.asc()))
             };
         }
     }

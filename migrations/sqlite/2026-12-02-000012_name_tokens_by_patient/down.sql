@@ -1,0 +1,2 @@
+DROP INDEX patient_name_tokens_patient_token_idx;
+CREATE INDEX patient_name_tokens_patient_idx ON patient_name_tokens (patient_id);
