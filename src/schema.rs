@@ -2,6 +2,14 @@
 // checked against each other by tests/api/migrations.rs).
 
 diesel::table! {
+    audit_event_resources (event_id, resource_id) {
+        event_id -> Text,
+        resource_id -> Text,
+        patient_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     audit_events (id) {
         id -> Text,
         occurred_at -> Timestamp,
@@ -308,6 +316,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     checkins,
     course_outcomes,
     audit_events,
+    audit_event_resources,
     users,
     login_failures,
     patients,

@@ -19,8 +19,8 @@ use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
-use crate::audit::event::{AuditEvent, Origin, Outcome, RequestMeta};
-use crate::audit::repo::AuditRow;
+use crate::audit::event::{self, AuditEvent, Origin, Outcome, RequestMeta};
+use crate::audit::repo::AuditBatch;
 use crate::audit::sink::AuditSink;
 use crate::auth::actor;
 use crate::auth::domain::Actor;
@@ -106,8 +106,8 @@ impl Caller {
         self.denied.borrow_mut().push(event);
     }
 
-    fn take_denied(&self) -> Vec<AuditRow> {
-        self.denied.take().iter().map(|e| e.row(self.origin())).collect()
+    fn take_denied(&self) -> AuditBatch {
+        event::batch(self.origin(), &self.denied.take())
     }
 }
 
@@ -182,15 +182,15 @@ impl AppState {
     /// and every refused attempt it recorded (even when the work failed) before answering.
     async fn audited<T, F>(&self, auth: Authenticated, work: F) -> Result<T, ApiError>
     where
-        F: FnOnce(&mut DbConn, &Caller) -> Result<(T, Vec<AuditRow>), ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn, &Caller) -> Result<(T, AuditBatch), ApiError> + Send + 'static,
         T: Send + 'static,
     {
         let (outcome, rows) = db::run(&self.pool, move |conn| {
             let caller = auth.load(conn)?;
             let outcome = work(conn, &caller);
             let mut rows = caller.take_denied();
-            let outcome = outcome.map(|(value, events)| {
-                rows.extend(events);
+            let outcome = outcome.map(|(value, batch)| {
+                rows.append(batch);
                 value
             });
             Ok((outcome, rows))
@@ -208,13 +208,13 @@ impl AppState {
     {
         self.audited(auth, move |conn, caller| {
             let Audited { value, events } = f(conn, caller)?;
-            Ok((value, events.iter().map(|e| e.row(caller.origin())).collect()))
+            Ok((value, event::batch(caller.origin(), &events)))
         })
         .await
     }
 
-    /// A page of a list for the caller, answered as 200 once its audit events (one per item
-    /// that names a patient) are committed: the handler of every paged list.
+    /// A page of a list for the caller, answered as 200 once its audit event (one per page, naming
+    /// every listed item: [`AuditEvent::listing`]) is committed: the handler of every paged list.
     pub async fn list_page<T, F>(&self, auth: Authenticated, f: F) -> Result<HttpResponse, ApiError>
     where
         F: FnOnce(&mut DbConn, &Caller, &CursorCodec) -> Result<Audited<Page<T>>, ApiError> + Send + 'static,
@@ -232,7 +232,7 @@ impl AppState {
         T: Send + 'static,
     {
         self.audited(auth, move |conn, caller| {
-            Ok((db::write_tx(conn, |conn| f(conn, caller))?, Vec::new()))
+            Ok((db::write_tx(conn, |conn| f(conn, caller))?, AuditBatch::default()))
         })
         .await
     }
@@ -252,7 +252,10 @@ impl AppState {
     {
         self.audited(auth, move |conn, caller| {
             let prepared = prepare(conn, caller)?;
-            Ok((db::write_tx(conn, |conn| commit(conn, caller, prepared))?, Vec::new()))
+            Ok((
+                db::write_tx(conn, |conn| commit(conn, caller, prepared))?,
+                AuditBatch::default(),
+            ))
         })
         .await
     }
@@ -264,7 +267,7 @@ impl AppState {
         F: FnOnce(&mut DbConn, &Caller) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        self.audited(auth, move |conn, caller| Ok((f(conn, caller)?, Vec::new())))
+        self.audited(auth, move |conn, caller| Ok((f(conn, caller)?, AuditBatch::default())))
             .await
     }
 }

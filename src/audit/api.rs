@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::repo::{AccessRow, AuditRow};
+use super::repo::{AccessRow, AuditRow, ListedRow};
 use crate::clock;
 
 crate::paged_query! {
@@ -36,7 +36,7 @@ crate::paged_query! {
     "actor_id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f11", "actor_role": "clinician", "action": "patient.read",
     "resource_type": "patient", "resource_id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f12",
     "patient_id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f12", "request_id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f13",
-    "client_addr": "203.0.113.7", "user_agent": "Mozilla/5.0", "outcome": "success"}))]
+    "client_addr": "203.0.113.7", "user_agent": "Mozilla/5.0", "outcome": "success", "listed": []}))]
 pub struct AuditEventResponse {
     pub id: String,
     pub occurred_at: DateTime<Utc>,
@@ -53,10 +53,14 @@ pub struct AuditEventResponse {
     pub user_agent: Option<String>,
     /// `success`, `denied` or `failure`.
     pub outcome: String,
+    /// For a listing (`*.list`, one event per page of a list): every resource the page disclosed,
+    /// with its patient. Empty for any other event.
+    pub listed: Vec<ListedResource>,
 }
 
-impl From<AuditRow> for AuditEventResponse {
-    fn from(r: AuditRow) -> Self {
+impl AuditEventResponse {
+    /// The event and, for a listing, the resources it disclosed.
+    pub fn new(r: AuditRow, listed: Vec<ListedRow>) -> Self {
         Self {
             id: r.id,
             occurred_at: clock::utc(r.occurred_at),
@@ -70,6 +74,25 @@ impl From<AuditRow> for AuditEventResponse {
             client_addr: r.client_addr,
             user_agent: r.user_agent,
             outcome: r.outcome,
+            listed: listed.into_iter().map(ListedResource::from).collect(),
+        }
+    }
+}
+
+/// One resource a listing event disclosed, and whose data it is.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"resource_id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f10",
+    "patient_id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f12"}))]
+pub struct ListedResource {
+    pub resource_id: String,
+    pub patient_id: Option<String>,
+}
+
+impl From<ListedRow> for ListedResource {
+    fn from(l: ListedRow) -> Self {
+        Self {
+            resource_id: l.resource_id,
+            patient_id: l.patient_id,
         }
     }
 }

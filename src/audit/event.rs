@@ -5,7 +5,7 @@
 use diesel::QueryResult;
 use uuid::Uuid;
 
-use super::repo::{self, AuditRow};
+use super::repo::{self, AuditBatch, AuditRow, ListedRow};
 use crate::auth::domain::Actor;
 use crate::clock;
 use crate::db::DbConn;
@@ -31,7 +31,7 @@ impl Outcome {
     }
 }
 
-/// One thing that happened to one resource.
+/// One thing that happened to one resource, or to each resource of one page of a list.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
     /// `<resource>.<verb>`, e.g. `patient.read`, `intake.submit`, `auth.login_failed`.
@@ -41,6 +41,15 @@ pub struct AuditEvent {
     /// Whose data this touched, for the patient's own access log.
     pub patient_id: Option<PatientId>,
     pub outcome: Outcome,
+    /// What a listing disclosed (see [`AuditEvent::listing`]); empty for any other event.
+    pub listed: Vec<Listed>,
+}
+
+/// One resource a listing disclosed, and whose data it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub resource_id: String,
+    pub patient_id: Option<PatientId>,
 }
 
 impl AuditEvent {
@@ -51,7 +60,38 @@ impl AuditEvent {
             resource_id: Some(resource_id.to_string()),
             patient_id: None,
             outcome: Outcome::Success,
+            listed: Vec::new(),
         }
+    }
+
+    /// One event for one page of a list, naming every listed resource and its patient; none
+    /// when the page is empty. The resources are stored as narrow rows beside the event, so a
+    /// page costs one event however long it is, and `GET /audit?resource_id=` and each
+    /// patient's access log still find every listed resource.
+    pub fn listing<I, R>(action: &'static str, resource_type: &'static str, items: I) -> Vec<AuditEvent>
+    where
+        I: IntoIterator<Item = (R, Option<PatientId>)>,
+        R: ToString,
+    {
+        let mut listed: Vec<Listed> = Vec::new();
+        for (resource, patient_id) in items {
+            let resource_id = resource.to_string();
+            // A resource is stored once per event (it is the key of its row).
+            if !listed.iter().any(|l| l.resource_id == resource_id) {
+                listed.push(Listed {
+                    resource_id,
+                    patient_id,
+                });
+            }
+        }
+        if listed.is_empty() {
+            return Vec::new();
+        }
+        vec![Self {
+            resource_id: None,
+            listed,
+            ..Self::new(action, resource_type, "")
+        }]
     }
 
     pub fn patient(mut self, patient_id: PatientId) -> Self {
@@ -98,8 +138,22 @@ pub struct Origin<'a> {
     pub meta: &'a RequestMeta,
 }
 
+/// The rows that store `events` by `origin`: each event, and the resources each listing names.
+pub fn batch(origin: Origin<'_>, events: &[AuditEvent]) -> AuditBatch {
+    let mut batch = AuditBatch::default();
+    for event in events {
+        let row = event.row(origin);
+        batch.listed.extend(event.listed.iter().map(|l| ListedRow {
+            event_id: row.id.clone(),
+            resource_id: l.resource_id.clone(),
+            patient_id: l.patient_id.map(|p| p.to_string()),
+        }));
+        batch.events.push(row);
+    }
+    batch
+}
+
 /// Writes events inside the caller's transaction.
 pub fn record(conn: &mut DbConn, origin: Origin<'_>, events: &[AuditEvent]) -> QueryResult<()> {
-    let rows: Vec<AuditRow> = events.iter().map(|e| e.row(origin)).collect();
-    repo::insert(conn, &rows)
+    repo::insert(conn, &batch(origin, events))
 }

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::schema::{audit_events, users};
+use crate::schema::{audit_event_resources, audit_events, users};
 
 /// One stored event, as written and as read back.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -24,12 +24,63 @@ pub struct AuditRow {
     pub outcome: String,
 }
 
-/// Inserts rows, many per statement (in chunks: SQLite caps bound parameters per statement).
-pub fn insert(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(500) {
+/// One resource a listing event disclosed.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_event_resources, treat_none_as_default_value = false)]
+pub struct ListedRow {
+    pub event_id: String,
+    pub resource_id: String,
+    pub patient_id: Option<String>,
+}
+
+/// Events to store together, with the resources their listings name.
+#[derive(Debug, Default)]
+pub struct AuditBatch {
+    pub events: Vec<AuditRow>,
+    pub listed: Vec<ListedRow>,
+}
+
+impl AuditBatch {
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Rows to write (a measure of the batch's size).
+    pub fn len(&self) -> usize {
+        self.events.len() + self.listed.len()
+    }
+
+    pub fn append(&mut self, mut other: AuditBatch) {
+        self.events.append(&mut other.events);
+        self.listed.append(&mut other.listed);
+    }
+}
+
+/// Inserts a batch, many rows per statement (in chunks: SQLite caps bound parameters per
+/// statement at 32,766).
+pub fn insert(conn: &mut DbConn, batch: &AuditBatch) -> QueryResult<()> {
+    for chunk in batch.events.chunks(500) {
         crate::on_backend!(conn, c => diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
     }
+    for chunk in batch.listed.chunks(2000) {
+        crate::on_backend!(conn, c => diesel::insert_into(audit_event_resources::table).values(chunk).execute(c))?;
+    }
     Ok(())
+}
+
+/// The resources the listing events among `event_ids` disclosed.
+pub fn listed_of(conn: &mut DbConn, event_ids: &[String]) -> QueryResult<Vec<ListedRow>> {
+    if event_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    audit_event_resources::table
+        .filter(audit_event_resources::event_id.eq_any(event_ids))
+        .select(ListedRow::as_select())
+        .order((
+            audit_event_resources::event_id.desc(),
+            audit_event_resources::resource_id.asc(),
+        ))
+        .load(conn)
 }
 
 /// Filters for the admin audit view.
@@ -42,29 +93,61 @@ pub struct AuditFilter {
     pub to: Option<NaiveDateTime>,
 }
 
-/// Newest first; `after` is the id of the last row of the previous page.
+/// The filters other than the resource, on a boxed query that reads `audit_events`.
+macro_rules! filter_events {
+    ($q:expr, $f:expr, $after:expr) => {{
+        let mut q = $q;
+        if let Some(v) = &$f.actor_id {
+            q = q.filter(audit_events::actor_id.eq(v.clone()));
+        }
+        if let Some(v) = &$f.action {
+            q = q.filter(audit_events::action.eq(v.clone()));
+        }
+        // Ids are UUIDv7: the smallest id of an instant bounds a time range on the primary key.
+        if let Some(v) = $f.from {
+            q = q.filter(audit_events::id.ge(id_floor(v)));
+        }
+        if let Some(v) = $f.to {
+            q = q.filter(audit_events::id.lt(id_floor(v)));
+        }
+        if let Some(id) = $after {
+            q = q.filter(audit_events::id.lt(id));
+        }
+        q
+    }};
+}
+
+/// Newest first; `after` is the id of the last row of the previous page. A resource is found
+/// both as an event's own resource and among the resources a listing event names.
 pub fn list(conn: &mut DbConn, f: &AuditFilter, after: Option<String>, limit: i64) -> QueryResult<Vec<AuditRow>> {
     let mut q = audit_events::table.select(AuditRow::as_select()).into_boxed();
     if let Some(v) = &f.resource_id {
-        q = q.filter(audit_events::resource_id.eq(v));
+        q = q.filter(audit_events::resource_id.eq(v.clone()));
     }
-    if let Some(v) = &f.actor_id {
-        q = q.filter(audit_events::actor_id.eq(v));
+    let q = filter_events!(q, f, after.clone());
+    let mut rows: Vec<AuditRow> = q.order(audit_events::id.desc()).limit(limit + 1).load(conn)?;
+    if let Some(resource) = &f.resource_id {
+        let q = audit_event_resources::table
+            .inner_join(audit_events::table.on(audit_events::id.eq(audit_event_resources::event_id)))
+            .filter(audit_event_resources::resource_id.eq(resource.clone()))
+            .select(AuditRow::as_select())
+            .into_boxed();
+        let q = filter_events!(q, f, after);
+        let listings: Vec<AuditRow> = q
+            .order(audit_event_resources::event_id.desc())
+            .limit(limit + 1)
+            .load(conn)?;
+        rows = newest_first(rows, listings, limit + 1, |r| (r.id.clone(), String::new()));
     }
-    if let Some(v) = &f.action {
-        q = q.filter(audit_events::action.eq(v));
-    }
-    // Ids are UUIDv7: the smallest id of an instant bounds a time range on the primary key.
-    if let Some(v) = f.from {
-        q = q.filter(audit_events::id.ge(id_floor(v)));
-    }
-    if let Some(v) = f.to {
-        q = q.filter(audit_events::id.lt(id_floor(v)));
-    }
-    if let Some(id) = after {
-        q = q.filter(audit_events::id.lt(id));
-    }
-    q.order(audit_events::id.desc()).limit(limit + 1).load(conn)
+    Ok(rows)
+}
+
+/// Merges two lists sorted newest first by `key` into the first `n` of both.
+fn newest_first<T, K: Ord>(a: Vec<T>, b: Vec<T>, n: i64, key: impl Fn(&T) -> K) -> Vec<T> {
+    let mut all: Vec<T> = a.into_iter().chain(b).collect();
+    all.sort_by_key(|x| std::cmp::Reverse(key(x)));
+    all.truncate(usize::try_from(n).unwrap_or(0));
+    all
 }
 
 /// A staff member's access to one patient's records, for that patient's access log.
@@ -79,12 +162,14 @@ pub struct AccessRow {
     pub resource_id: Option<String>,
 }
 
-/// Successful accesses by anyone other than the patient themself, newest first.
+/// Successful accesses by anyone other than the patient themself, newest first: events about
+/// one of the patient's resources, and each of the patient's resources a listing disclosed.
+/// `after` is the (event id, resource id) of the last entry of the previous page.
 pub fn access_log(
     conn: &mut DbConn,
     patient_id: &str,
     own_user_id: &str,
-    after: Option<String>,
+    after: Option<(String, String)>,
     limit: i64,
 ) -> QueryResult<Vec<AccessRow>> {
     let mut q = audit_events::table
@@ -102,10 +187,51 @@ pub fn access_log(
             audit_events::resource_id,
         ))
         .into_boxed();
-    if let Some(id) = after {
-        q = q.filter(audit_events::id.lt(id));
+    // An event of this part is never a listing, so nothing of it is left after its id.
+    if let Some((id, _)) = &after {
+        q = q.filter(audit_events::id.lt(id.clone()));
     }
-    q.order(audit_events::id.desc()).limit(limit + 1).load(conn)
+    let events: Vec<AccessRow> = q.order(audit_events::id.desc()).limit(limit + 1).load(conn)?;
+    let mut q = audit_event_resources::table
+        .inner_join(audit_events::table.on(audit_events::id.eq(audit_event_resources::event_id)))
+        .left_join(users::table.on(users::id.nullable().eq(audit_events::actor_id)))
+        .filter(audit_event_resources::patient_id.eq(patient_id))
+        .filter(audit_events::outcome.eq("success"))
+        .filter(audit_events::actor_id.ne(own_user_id))
+        .select((
+            audit_events::id,
+            audit_events::occurred_at,
+            audit_events::actor_role,
+            users::display_name.nullable(),
+            audit_events::action,
+            audit_events::resource_type,
+            audit_event_resources::resource_id.nullable(),
+        ))
+        .into_boxed();
+    if let Some((id, resource)) = after {
+        q = q.filter(
+            audit_event_resources::event_id
+                .lt(id.clone())
+                .or(audit_event_resources::event_id
+                    .eq(id)
+                    .and(audit_event_resources::resource_id.lt(resource))),
+        );
+    }
+    let listed: Vec<AccessRow> = q
+        .order((
+            audit_event_resources::event_id.desc(),
+            audit_event_resources::resource_id.desc(),
+        ))
+        .limit(limit + 1)
+        .load(conn)?;
+    Ok(newest_first(events, listed, limit + 1, AccessRow::position))
+}
+
+impl AccessRow {
+    /// Where the entry sits in the log (and in its cursor): event id, then resource id.
+    pub fn position(&self) -> (String, String) {
+        (self.id.clone(), self.resource_id.clone().unwrap_or_default())
+    }
 }
 
 /// The smallest UUIDv7 (as stored text) of the millisecond `t`.

@@ -1,8 +1,10 @@
 //! Reading the audit trail: the admin view and the patient's own access log.
 
+use std::collections::HashMap;
+
 use super::api::{AccessLogEntry, AccessLogQuery, AuditEventResponse, AuditQuery};
 use super::event::{AuditEvent, Outcome};
-use super::repo::{self, AuditFilter};
+use super::repo::{self, AuditFilter, ListedRow};
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::pagination::{self, CursorCodec, Page, Paged};
@@ -35,13 +37,21 @@ pub fn list(
     let after: Option<String> = codec.after(&query_key, q)?;
     let limit = q.limit();
     let rows = repo::list(conn, &filter, after, limit)?;
+    let ids: Vec<String> = rows.iter().take(limit.max(0) as usize).map(|r| r.id.clone()).collect();
+    let mut listed: HashMap<String, Vec<ListedRow>> = HashMap::new();
+    for l in repo::listed_of(conn, &ids)? {
+        listed.entry(l.event_id.clone()).or_default().push(l);
+    }
     let page = pagination::finish_page(
         rows,
         limit,
         codec,
         &query_key,
         |r| serde_json::json!(&r.id),
-        AuditEventResponse::from,
+        |r| {
+            let resources = listed.remove(&r.id).unwrap_or_default();
+            AuditEventResponse::new(r, resources)
+        },
     );
     // The trail names patients; reading it is itself an audited access.
     let event = AuditEvent {
@@ -68,7 +78,7 @@ pub fn access_log(
         return Ok(Audited::new(Page::empty(), Vec::new()));
     };
     let query_key = format!("access-log|{patient_id}");
-    let after: Option<String> = codec.after(&query_key, q)?;
+    let after: Option<(String, String)> = codec.after(&query_key, q)?;
     let rows = repo::access_log(
         conn,
         &patient_id.to_string(),
@@ -81,7 +91,7 @@ pub fn access_log(
         limit,
         codec,
         &query_key,
-        |r| serde_json::json!(&r.id),
+        |r| serde_json::json!(r.position()),
         AccessLogEntry::from,
     );
     let event = AuditEvent::new("access_log.read", "patient", patient_id)

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::repo::{self, AuditRow};
+use super::repo::{self, AuditBatch};
 use crate::db::{self, DbPool};
 use crate::error::ApiError;
 
@@ -18,7 +18,7 @@ use crate::error::ApiError;
 const MAX_BATCH_ROWS: usize = 5_000;
 
 struct Job {
-    rows: Vec<AuditRow>,
+    batch: AuditBatch,
     done: oneshot::Sender<bool>,
 }
 
@@ -36,13 +36,13 @@ impl AuditSink {
         Ok(Self { tx })
     }
 
-    /// Returns once `rows` are durably committed; 503 if the database cannot take them.
-    pub async fn commit(&self, rows: Vec<AuditRow>) -> Result<(), ApiError> {
-        if rows.is_empty() {
+    /// Returns once `batch` is durably committed; 503 if the database cannot take it.
+    pub async fn commit(&self, batch: AuditBatch) -> Result<(), ApiError> {
+        if batch.is_empty() {
             return Ok(());
         }
         let (done, wait) = oneshot::channel();
-        self.tx.send(Job { rows, done }).map_err(|_| ApiError::Unavailable)?;
+        self.tx.send(Job { batch, done }).map_err(|_| ApiError::Unavailable)?;
         match wait.await {
             Ok(true) => Ok(()),
             _ => Err(ApiError::Unavailable),
@@ -52,18 +52,21 @@ impl AuditSink {
 
 fn writer(pool: DbPool, rx: mpsc::Receiver<Job>) {
     while let Ok(first) = rx.recv() {
-        let mut rows_total = first.rows.len();
+        let mut rows_total = first.batch.len();
         let mut jobs = vec![first];
         while rows_total < MAX_BATCH_ROWS {
             match rx.try_recv() {
                 Ok(job) => {
-                    rows_total += job.rows.len();
+                    rows_total += job.batch.len();
                     jobs.push(job);
                 }
                 Err(_) => break,
             }
         }
-        let rows: Vec<AuditRow> = jobs.iter_mut().flat_map(|j| std::mem::take(&mut j.rows)).collect();
+        let mut rows = AuditBatch::default();
+        for job in &mut jobs {
+            rows.append(std::mem::take(&mut job.batch));
+        }
         let ok = match pool.get() {
             Ok(mut conn) => match db::write_tx(&mut conn, |c| repo::insert(c, &rows)) {
                 Ok(()) => true,
@@ -116,8 +119,8 @@ mod tests {
         }
     }
 
-    fn row() -> AuditRow {
-        AuditRow {
+    fn row() -> repo::AuditRow {
+        repo::AuditRow {
             id: "01".into(),
             occurred_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
             actor_id: None,
@@ -153,7 +156,10 @@ mod tests {
         for rows in [MAX_BATCH_ROWS, 1, 1] {
             let (done, wait) = oneshot::channel();
             tx.send(Job {
-                rows: vec![row(); rows],
+                batch: AuditBatch {
+                    events: vec![row(); rows],
+                    listed: Vec::new(),
+                },
                 done,
             })
             .unwrap();

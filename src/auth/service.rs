@@ -416,16 +416,14 @@ pub fn list_users(
         .map(|r| r.id)
         .collect();
     let profiles = repo::patient_profiles(conn, &patients)?;
-    let events = patients
-        .iter()
-        .map(|user| {
-            let event = AuditEvent::new("user.list", "user", user);
-            match profiles.iter().find(|(u, _)| u == user) {
-                Some((_, patient)) => event.patient(*patient),
-                None => event,
-            }
-        })
-        .collect();
+    let events = AuditEvent::listing(
+        "user.list",
+        "user",
+        patients.iter().map(|user| {
+            let patient = profiles.iter().find(|(u, _)| u == user).map(|(_, p)| *p);
+            (user, patient)
+        }),
+    );
     let page = pagination::finish_page(
         rows,
         limit,

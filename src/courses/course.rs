@@ -274,11 +274,11 @@ pub fn list(
         |(r, _, _): &(CourseListRow, String, String)| serde_json::json!((r.created_at, r.id)),
         |(r, given, family)| summary(r, staff.then(|| format!("{given} {family}"))),
     );
-    let events = page
-        .items
-        .iter()
-        .map(|c| AuditEvent::new("course.list", "course", c.id).patient(PatientId::from(c.patient_id)))
-        .collect();
+    let events = AuditEvent::listing(
+        "course.list",
+        "course",
+        page.items.iter().map(|c| (c.id, Some(PatientId::from(c.patient_id)))),
+    );
     Ok(Audited::new(page, events))
 }
 

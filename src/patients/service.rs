@@ -178,7 +178,7 @@ pub fn list(
     let after: Option<(String, PatientId)> = codec.after(&query_key, q)?;
     let limit = q.limit();
     let rows = repo::search(conn, &words, after, limit)?;
-    let mut events = Vec::new();
+    let mut listed = Vec::new();
     let mut failed = None;
     let page = pagination::finish_page(
         rows,
@@ -187,7 +187,7 @@ pub fn list(
         &query_key,
         |r| serde_json::json!((&r.sort_name, &r.id)),
         |r| {
-            events.push(AuditEvent::new("patient.list", "patient", r.id).patient(r.id));
+            listed.push((r.id, Some(r.id)));
             response(r).map_err(|e| failed = Some(e)).ok()
         },
     );
@@ -200,6 +200,6 @@ pub fn list(
             items,
             next_cursor: page.next_cursor,
         },
-        events,
+        AuditEvent::listing("patient.list", "patient", listed),
     ))
 }

@@ -94,10 +94,10 @@ pub fn worklist(
     let page = pagination::finish_page(rows, limit, codec, &query_key, key, |(r, g, f)| {
         read::summary(r, &g, &f)
     });
-    let events = page
-        .items
-        .iter()
-        .map(|i| AuditEvent::new("intake.list", "intake", i.id).patient(PatientId::from(i.patient_id)))
-        .collect();
+    let events = AuditEvent::listing(
+        "intake.list",
+        "intake",
+        page.items.iter().map(|i| (i.id, Some(PatientId::from(i.patient_id)))),
+    );
     Ok(Audited::new(page, events))
 }

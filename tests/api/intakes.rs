@@ -380,9 +380,20 @@ async fn disclosures_are_audited(backend: Backend) {
     let users = app.get("/api/v1/users?role=patient", Some(&admin)).await.json();
     assert_eq!(users["items"].as_array().unwrap().len(), 1);
     let user_id = users["items"][0]["id"].as_str().unwrap().to_owned();
+    // One event for the page, naming the account it listed and whose it is.
+    let listing = app
+        .get(
+            &format!("/api/v1/audit?action=user.list&resource_id={user_id}"),
+            Some(&admin),
+        )
+        .await
+        .json();
+    let listing = listing["items"].as_array().unwrap();
+    assert_eq!(listing.len(), 1);
+    assert_eq!(listing[0]["outcome"], "success");
     assert_eq!(
-        trail(format!("action=user.list&resource_id={user_id}")).await,
-        vec![("success".to_owned(), json!(patient_id.to_string()))]
+        listing[0]["listed"],
+        json!([{"resource_id": user_id, "patient_id": patient_id.to_string()}])
     );
     let staff_only = app.get("/api/v1/users?role=admin", Some(&admin)).await;
     assert_eq!(staff_only.status, 200);

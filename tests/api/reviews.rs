@@ -377,6 +377,120 @@ async fn name_search_common_and_rare_words(backend: Backend) {
     assert!(list("ana%20nobody").await.is_empty());
 }
 
+/// A worklist page is one audit event naming every intake it listed (issue 17): each intake is
+/// still found by `GET /audit?resource_id=`, and each patient's access log shows the listing of
+/// each of their intakes, paging through them one at a time.
+async fn a_listed_page_is_one_event_naming_every_intake(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let fx = submitted_fixtures(&app).await;
+    // The first patient has two more intakes, so one page lists three of theirs.
+    let (_, first_id, first_token) = fx[0].clone();
+    let mut first_ids = vec![first_id];
+    for _ in 0..2 {
+        let res = app
+            .post(
+                "/api/v1/intakes",
+                Some(&first_token),
+                &json!({"sections": fixture(fx[0].0)["sections"]}),
+            )
+            .await;
+        first_ids.push(res.json()["id"].as_str().unwrap().to_owned());
+    }
+    let page1 = app.get("/api/v1/intakes?limit=4", Some(&clinician)).await.json();
+    let cursor = page1["next_cursor"].as_str().unwrap().to_owned();
+    let page2 = app
+        .get(&format!("/api/v1/intakes?limit=4&cursor={cursor}"), Some(&clinician))
+        .await
+        .json();
+    assert!(page2["next_cursor"].is_null());
+    let listed_pages: Vec<Vec<(String, String)>> = [&page1, &page2]
+        .iter()
+        .map(|p| {
+            let mut items: Vec<(String, String)> = p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| {
+                    (
+                        i["id"].as_str().unwrap().to_owned(),
+                        i["patient_id"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            items.sort();
+            items
+        })
+        .collect();
+    assert_eq!((listed_pages[0].len(), listed_pages[1].len()), (4, 2));
+
+    // One event per page, newest first, each naming exactly what its page listed.
+    let events = app
+        .get("/api/v1/audit?action=intake.list&limit=100", Some(&admin))
+        .await
+        .json();
+    let events = events["items"].as_array().unwrap().clone();
+    assert_eq!(events.len(), 2, "{events:?}");
+    for (event, listed) in events.iter().rev().zip(&listed_pages) {
+        assert_eq!(event["actor_role"], "clinician");
+        assert!(event["resource_id"].is_null());
+        let mut named: Vec<(String, String)> = event["listed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["resource_id"].as_str().unwrap().to_owned(),
+                    l["patient_id"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        named.sort();
+        assert_eq!(&named, listed);
+    }
+    // Every listed intake is found by its id, in exactly the event of its page.
+    for (page, listed) in listed_pages.iter().enumerate() {
+        for (intake, _) in listed {
+            let found = app
+                .get(
+                    &format!("/api/v1/audit?resource_id={intake}&action=intake.list"),
+                    Some(&admin),
+                )
+                .await
+                .json();
+            let found = found["items"].as_array().unwrap();
+            assert_eq!(found.len(), 1, "{intake}");
+            assert_eq!(found[0]["id"], events[1 - page]["id"]);
+        }
+    }
+    // Each patient's access log shows the listing of each of their intakes, once.
+    for (i, (_, id, token)) in fx.iter().enumerate() {
+        let mut want: Vec<String> = if i == 0 { first_ids.clone() } else { vec![id.clone()] };
+        want.sort();
+        let mut seen = Vec::new();
+        let mut cursor = String::new();
+        loop {
+            let page = app
+                .get(&format!("/api/v1/me/access-log?limit=1{cursor}"), Some(token))
+                .await
+                .json();
+            for e in page["items"].as_array().unwrap() {
+                if e["action"] == "intake.list" {
+                    assert_eq!(e["by_role"], "clinician");
+                    seen.push(e["resource_id"].as_str().unwrap().to_owned());
+                }
+            }
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = format!("&cursor={c}"),
+                None => break,
+            }
+        }
+        seen.sort();
+        assert_eq!(seen, want, "patient {i}");
+    }
+}
+
 async fn every_transition_and_every_forbidden_one(backend: Backend) {
     let app = spawn(backend).await;
     let (clinician_id, clinician) = app.staff(Role::Clinician, "reyes@clinic.org");
@@ -933,6 +1047,7 @@ on_both_backends!(
     paging_visits_each_once,
     several_statuses_page_as_one_list,
     name_search_common_and_rare_words,
+    a_listed_page_is_one_event_naming_every_intake,
     every_transition_and_every_forbidden_one,
     exam_entry_moves_crps_from_pending,
     fhir_export_validates_against_r4,

@@ -46,10 +46,11 @@ pub fn response(row: CheckinRow) -> Result<CheckinResponse, ApiError> {
 }
 
 fn listed(rows: Vec<CheckinRow>) -> Result<Audited<Vec<CheckinResponse>>, ApiError> {
-    let events = rows
-        .iter()
-        .map(|r| AuditEvent::new("checkin.list", "checkin", r.id).patient(r.patient_id))
-        .collect();
+    let events = AuditEvent::listing(
+        "checkin.list",
+        "checkin",
+        rows.iter().map(|r| (r.id, Some(r.patient_id))),
+    );
     let items = rows.into_iter().map(response).collect::<Result<_, _>>()?;
     Ok(Audited::new(items, events))
 }

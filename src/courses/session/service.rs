@@ -111,10 +111,13 @@ pub fn list(
 ) -> Result<Audited<Vec<InfusionSession>>, ApiError> {
     let course = access::course(conn, caller, course_id, "session.list")?;
     let rows = repo::sessions_of(conn, course.id)?;
-    let mut events = Vec::with_capacity(rows.len());
+    let events = AuditEvent::listing(
+        "session.list",
+        "session",
+        rows.iter().map(|r| (r.id, Some(r.patient_id))),
+    );
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        events.push(AuditEvent::new("session.list", "session", row.id).patient(row.patient_id));
         out.push(response(conn, caller, row)?);
     }
     Ok(Audited::new(out, events))
