@@ -50,19 +50,27 @@ impl AuditBatch {
         self.events.len() + self.listed.len()
     }
 
+    /// The INSERT statements [`insert`] runs for this batch.
+    pub fn statements(&self) -> usize {
+        self.events.len().div_ceil(EVENTS_PER_INSERT) + self.listed.len().div_ceil(LISTED_PER_INSERT)
+    }
+
     pub fn append(&mut self, mut other: AuditBatch) {
         self.events.append(&mut other.events);
         self.listed.append(&mut other.listed);
     }
 }
 
-/// Inserts a batch, many rows per statement (in chunks: SQLite caps bound parameters per
-/// statement at 32,766).
+// Rows per INSERT: SQLite caps bound parameters per statement at 32,766.
+const EVENTS_PER_INSERT: usize = 500;
+const LISTED_PER_INSERT: usize = 2000;
+
+/// Inserts a batch, many rows per statement.
 pub fn insert(conn: &mut DbConn, batch: &AuditBatch) -> QueryResult<()> {
-    for chunk in batch.events.chunks(500) {
+    for chunk in batch.events.chunks(EVENTS_PER_INSERT) {
         crate::on_backend!(conn, c => diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
     }
-    for chunk in batch.listed.chunks(2000) {
+    for chunk in batch.listed.chunks(LISTED_PER_INSERT) {
         crate::on_backend!(conn, c => diesel::insert_into(audit_event_resources::table).values(chunk).execute(c))?;
     }
     Ok(())
@@ -249,6 +257,48 @@ pub fn id_floor(t: NaiveDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn event(id: &str) -> AuditRow {
+        AuditRow {
+            id: id.into(),
+            occurred_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
+            actor_id: None,
+            actor_role: None,
+            action: "intake.read".into(),
+            resource_type: "intake".into(),
+            resource_id: None,
+            patient_id: None,
+            request_id: None,
+            client_addr: None,
+            user_agent: None,
+            outcome: "success".into(),
+        }
+    }
+
+    #[test]
+    fn a_batch_counts_the_inserts_it_needs() {
+        let listed = |n: usize| {
+            (0..n)
+                .map(|i| ListedRow {
+                    event_id: "e".into(),
+                    resource_id: i.to_string(),
+                    patient_id: None,
+                })
+                .collect::<Vec<_>>()
+        };
+        let batch = |events: usize, rows: usize| AuditBatch {
+            events: vec![event("e"); events],
+            listed: listed(rows),
+        };
+        assert_eq!(batch(1, 0).statements(), 1, "a read's event");
+        assert_eq!(batch(500, 0).statements(), 1);
+        assert_eq!(batch(501, 0).statements(), 2);
+        assert_eq!(batch(1, 20).statements(), 2, "a listing: its event and its resources");
+        assert_eq!(batch(3, 4001).statements(), 4);
+        let mut a = batch(2, 3);
+        a.append(batch(1, 1));
+        assert_eq!((a.events.len(), a.listed.len(), a.len()), (3, 4, 7));
+    }
 
     #[test]
     fn id_floor_orders_like_time() {

@@ -459,7 +459,13 @@ fn seed(
     } else {
         None
     };
-    conn.batch_execute("ANALYZE")?;
+    // After a bulk load, as pgbench does before it measures: statistics for the planner and, on
+    // PostgreSQL, a vacuum that sets the visibility map (index-only scans then skip the heap) and
+    // the rows' hint bits (else the first reads of each page write it back).
+    match &mut *conn {
+        DbConn::Pg(_) => conn.batch_execute("VACUUM ANALYZE")?,
+        DbConn::Sqlite(_) => conn.batch_execute("ANALYZE")?,
+    }
 
     let clinician_token = tokens
         // New accounts: their tokens are token version 0.
