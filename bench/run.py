@@ -23,6 +23,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,8 +55,9 @@ def psql(sql, url=PG_ADMIN):
 
 
 def db_url(name):
-    base = PG_ADMIN.rsplit("/", 1)[0]
-    return f"{base}/{name}"
+    """PG_ADMIN with its database replaced by `name` (its query, e.g. `?host=/var/run/postgresql`, kept)."""
+    u = urllib.parse.urlsplit(PG_ADMIN)
+    return urllib.parse.urlunsplit((u.scheme, u.netloc, f"/{name}", u.query, ""))
 
 
 def proc_stats(pid):

@@ -16,6 +16,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
+use diesel::QueryResult;
 use serde::Serialize;
 use tokio::sync::Semaphore;
 
@@ -24,6 +25,7 @@ use crate::audit::repo::AuditBatch;
 use crate::audit::sink::AuditSink;
 use crate::auth::actor;
 use crate::auth::domain::Actor;
+use crate::auth::repo::{ActorKey, ActorRow};
 use crate::auth::token::{Identity, TokenService};
 use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
@@ -157,11 +159,26 @@ impl Authenticated {
     /// Loads the caller's user row: unknown or disabled users are a 401.
     pub fn load(self, conn: &mut DbConn) -> Result<Caller, ApiError> {
         let actor = actor::load(conn, &self.identity, self.require_staff_mfa)?;
+        Ok(self.caller(actor))
+    }
+
+    /// [`Authenticated::load`], with a row the request needs read in the same statement
+    /// ([`actor::load_with`]).
+    pub fn load_with<R>(
+        self,
+        conn: &mut DbConn,
+        fetch: impl FnOnce(&mut DbConn, ActorKey) -> QueryResult<Option<(ActorRow, R)>>,
+    ) -> Result<(Caller, R), ApiError> {
+        let (actor, fetched) = actor::load_with(conn, &self.identity, self.require_staff_mfa, fetch)?;
+        Ok((self.caller(actor), fetched))
+    }
+
+    fn caller(self, actor: Actor) -> Caller {
         let session = match &self.identity {
             Identity::Local { session, .. } => *session,
             Identity::External { .. } => None,
         };
-        Ok(Caller::new(actor, self.meta, session))
+        Caller::new(actor, self.meta, session)
     }
 }
 
@@ -185,9 +202,23 @@ impl AppState {
         F: FnOnce(&mut DbConn, &Caller) -> Result<(T, AuditBatch), ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        self.audited_as(
+            move |conn| Ok((auth.load(conn)?, ())),
+            move |conn, caller, ()| work(conn, caller),
+        )
+        .await
+    }
+
+    /// [`AppState::audited`], with the caller (and whatever came with them) loaded by `load`.
+    async fn audited_as<X, T, L, F>(&self, load: L, work: F) -> Result<T, ApiError>
+    where
+        L: FnOnce(&mut DbConn) -> Result<(Caller, X), ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn, &Caller, X) -> Result<(T, AuditBatch), ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
         let (outcome, rows) = db::run(&self.pool, move |conn| {
-            let caller = auth.load(conn)?;
-            let outcome = work(conn, &caller);
+            let (caller, loaded) = load(conn)?;
+            let outcome = work(conn, &caller, loaded);
             let mut rows = caller.take_denied();
             let outcome = outcome.map(|(value, batch)| {
                 rows.append(batch);
@@ -210,6 +241,26 @@ impl AppState {
             let Audited { value, events } = f(conn, caller)?;
             Ok((value, event::batch(caller.origin(), &events)))
         })
+        .await
+    }
+
+    /// [`AppState::read`] of a row that is read in the same statement as the caller's row
+    /// (`fetch`, see [`actor::load_with`]): one round trip fewer, for the busiest reads. `f`
+    /// gets the row (or its absence) to check and disclose.
+    pub async fn read_fetched<R, T, Fr, F>(&self, auth: Authenticated, fetch: Fr, f: F) -> Result<T, ApiError>
+    where
+        Fr: FnOnce(&mut DbConn, ActorKey) -> QueryResult<Option<(ActorRow, R)>> + Send + 'static,
+        F: FnOnce(&mut DbConn, &Caller, R) -> Result<Audited<T>, ApiError> + Send + 'static,
+        R: Send + 'static,
+        T: Send + 'static,
+    {
+        self.audited_as(
+            move |conn| auth.load_with(conn, fetch),
+            move |conn, caller, row| {
+                let Audited { value, events } = f(conn, caller, row)?;
+                Ok((value, event::batch(caller.origin(), &events)))
+            },
+        )
         .await
     }
 

@@ -108,15 +108,19 @@ pub struct ActorRow {
     pub mfa_enabled: bool,
 }
 
-/// The caller's row, in one statement with the state of the token's session (a token without
-/// one asks about no session: the nil id, which no session has) and of their second factor.
-pub fn actor(
-    conn: &mut DbConn,
-    user_id: UserId,
-    session: Option<SessionId>,
-    now: NaiveDateTime,
-) -> QueryResult<Option<ActorRow>> {
-    let session = session.unwrap_or(SessionId(uuid::Uuid::nil()));
+/// Whom a request's actor row is for: the token's user and session, at a time.
+#[derive(Debug, Clone, Copy)]
+pub struct ActorKey {
+    pub user_id: UserId,
+    /// The token's session; a token without one asks about no session (the nil id).
+    pub session: Option<SessionId>,
+    pub now: NaiveDateTime,
+}
+
+/// The columns of an [`ActorRow`], for a query of `users` filtered to the caller: with the state
+/// of the token's session and of their second factor, in the same statement.
+#[diesel::dsl::auto_type(no_type_alias)]
+pub fn actor_columns(session: SessionId, now: NaiveDateTime) -> _ {
     let session_open = diesel::dsl::exists(
         sessions::table
             .filter(sessions::id.eq(session))
@@ -136,19 +140,32 @@ pub fn actor(
         .filter(patients::user_id.eq(users::id.nullable()))
         .select(patients::id)
         .single_value();
+    (
+        users::id,
+        users::role,
+        users::display_name,
+        users::disabled,
+        own_patient,
+        users::token_version,
+        users::tokens_valid_after,
+        session_open,
+        mfa_enabled,
+    )
+}
+
+impl ActorKey {
+    /// The session to ask about: the nil id, which no session has, for a token without one.
+    pub fn session_or_nil(&self) -> SessionId {
+        self.session.unwrap_or(SessionId(uuid::Uuid::nil()))
+    }
+}
+
+/// The caller's row, in one statement with the state of the token's session and of their
+/// second factor.
+pub fn actor(conn: &mut DbConn, key: ActorKey) -> QueryResult<Option<ActorRow>> {
     users::table
-        .filter(users::id.eq(user_id))
-        .select((
-            users::id,
-            users::role,
-            users::display_name,
-            users::disabled,
-            own_patient,
-            users::token_version,
-            users::tokens_valid_after,
-            session_open,
-            mfa_enabled,
-        ))
+        .filter(users::id.eq(key.user_id))
+        .select(actor_columns(key.session_or_nil(), key.now))
         .first(conn)
         .optional()
 }

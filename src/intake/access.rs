@@ -25,9 +25,15 @@ pub fn visible_for_update(
     check(caller, id, action, row)
 }
 
-/// A missing intake is audited like another patient's (an event through the sink either way), so
+/// Whether the caller may see the intake `id` they asked for, given what was read for it: a
+/// missing intake is audited like another patient's (an event through the sink either way), so
 /// the two 404s cost the same and a patient cannot tell them apart by their timing.
-fn check(caller: &Caller, id: IntakeId, action: &'static str, row: Option<IntakeRow>) -> Result<IntakeRow, ApiError> {
+pub fn check(
+    caller: &Caller,
+    id: IntakeId,
+    action: &'static str,
+    row: Option<IntakeRow>,
+) -> Result<IntakeRow, ApiError> {
     let Some(row) = row else {
         caller.record_anyway(AuditEvent::new(action, "intake", id).outcome(Outcome::Failure));
         return Err(ApiError::NotFound("intake"));

@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use uuid::Uuid;
 
 use super::api::{CreateIntakeRequest, IntakeResponse, PatchIntakeRequest, SubmissionResponse};
-use super::{draft, read, submit};
+use super::{draft, read, repo, submit};
 use crate::audit::event as audit;
 use crate::error::{ApiError, Problem};
 use crate::http::etag::{self, with_etag};
@@ -88,7 +88,11 @@ pub async fn get_intake(
 ) -> Result<HttpResponse, ApiError> {
     let (id, cfg) = (IntakeId::from(id.into_inner()), state.settings.screening.clone());
     let intake = state
-        .read(auth, move |conn, caller| read::get(conn, caller, id, &cfg))
+        .read_fetched(
+            auth,
+            move |conn, key| repo::find_with_actor(conn, key, id),
+            move |_, caller, row| read::get(caller, id, row, &cfg),
+        )
         .await?;
     Ok(with_etag(HttpResponse::Ok(), &intake))
 }

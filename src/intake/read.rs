@@ -77,13 +77,14 @@ pub fn response(
     })
 }
 
+/// `GET /intakes/{id}`, given the row as read with the caller's ([`repo::find_with_actor`]).
 pub fn get(
-    conn: &mut DbConn,
     caller: &Caller,
     id: IntakeId,
+    row: Option<IntakeRow>,
     cfg: &ScreeningConfig,
 ) -> Result<Audited<IntakeResponse>, ApiError> {
-    let row = access::visible(conn, caller, id, "intake.read")?;
+    let row = access::check(caller, id, "intake.read", row)?;
     let body = response(&row, None, cfg)?;
     Ok(Audited::new(
         body,

@@ -5,9 +5,10 @@ use diesel::prelude::*;
 
 use super::sections::Sections;
 use super::status::IntakeStatus;
+use crate::auth::repo::{ActorKey, ActorRow, actor_columns};
 use crate::db::DbConn;
 use crate::ids::{IntakeId, Json, PatientId, SubmissionId, UserId};
-use crate::schema::{intake_flags, intake_pain_types, intake_submissions, intakes};
+use crate::schema::{intake_flags, intake_pain_types, intake_submissions, intakes, users};
 use crate::screening::policy::{Exam, Scores};
 use crate::screening::safety::Assessment;
 
@@ -95,6 +96,24 @@ pub fn find(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<IntakeRow>> {
     intakes::table
         .find(id)
         .select(IntakeRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The caller's row ([`actor_columns`]) and the intake, in one statement: `GET /intakes/{id}`,
+/// the busiest read, then costs one round trip to the database besides its audit event.
+pub fn find_with_actor(
+    conn: &mut DbConn,
+    key: ActorKey,
+    id: IntakeId,
+) -> QueryResult<Option<(ActorRow, Option<IntakeRow>)>> {
+    users::table
+        .left_join(intakes::table.on(intakes::id.eq(id)))
+        .filter(users::id.eq(key.user_id))
+        .select((
+            actor_columns(key.session_or_nil(), key.now),
+            <Option<IntakeRow>>::as_select(),
+        ))
         .first(conn)
         .optional()
 }

@@ -813,7 +813,80 @@ async fn new_drafts_reuse_the_last_medical_history(backend: Backend) {
     assert_eq!(res.json()["scores"], json!({}));
 }
 
+/// `GET /intakes/{id}` reads the caller's row and the intake in one statement: the caller is
+/// still checked first (a logged-out session or a disabled account gets 401 and no intake), and
+/// a patient still gets 404 for another patient's intake, audited as denied.
+async fn a_read_with_the_caller_in_one_statement_still_checks_the_caller(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.org");
+    let (clinician_id, _) = app.staff(Role::Clinician, "dr@clinic.org");
+    let (token, id, _) = app.fixture_draft("crps", "marcus@example.org").await;
+    let path = format!("/api/v1/intakes/{id}");
+    let session = |tokens: &Value| tokens["access_token"].as_str().unwrap().to_owned();
+
+    let laptop = app.sign_in("dr@clinic.org", crate::helpers::STAFF_PASSWORD).await;
+    let phone = app.sign_in("dr@clinic.org", crate::helpers::STAFF_PASSWORD).await;
+    let read = app.get(&path, Some(&session(&laptop))).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.json()["id"], id.as_str());
+    let res = app
+        .post("/api/v1/auth/logout", Some(&session(&laptop)), &json!({}))
+        .await;
+    assert_eq!(res.status, 204);
+    let refused = app.get(&path, Some(&session(&laptop))).await;
+    refused.problem(401, "/problems/unauthenticated");
+    assert!(refused.json().get("sections").is_none());
+    assert_eq!(app.get(&path, Some(&session(&phone))).await.status, 200);
+
+    let res = app
+        .patch(
+            &format!("/api/v1/users/{clinician_id}"),
+            Some(&admin),
+            &json!({"disabled": true}),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200);
+    app.get(&path, Some(&session(&phone)))
+        .await
+        .problem(401, "/problems/unauthenticated");
+    let reads = app
+        .get(
+            &format!("/api/v1/audit?action=intake.read&resource_id={id}"),
+            Some(&admin),
+        )
+        .await
+        .json();
+    let by_clinician = reads["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor_id"] == clinician_id.to_string())
+        .count();
+    assert_eq!(
+        by_clinician, 2,
+        "the two reads that were answered, not the refused ones"
+    );
+
+    // Another patient: 404, audited as denied; a missing intake: 404 too.
+    let (other, _, _) = app.fixture_draft("fibromyalgia", "ana@example.org").await;
+    app.get(&path, Some(&other)).await.problem(404, "/problems/not-found");
+    let denied = app
+        .get(
+            &format!("/api/v1/audit?action=intake.read&resource_id={id}"),
+            Some(&admin),
+        )
+        .await
+        .json();
+    assert_eq!(denied["items"][0]["outcome"], "denied");
+    app.get(&format!("/api/v1/intakes/{}", uuid::Uuid::now_v7()), Some(&token))
+        .await
+        .problem(404, "/problems/not-found");
+    assert_eq!(app.get(&path, Some(&token)).await.status, 200);
+}
+
 on_both_backends!(
+    a_read_with_the_caller_in_one_statement_still_checks_the_caller,
     staff_act_only_on_intakes_they_start,
     disclosures_are_audited,
     missing_and_forbidden_records_leave_the_same_trail,
