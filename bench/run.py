@@ -28,7 +28,13 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
-PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+# PostgreSQL runs on this host, so the server reaches it as a same-host deployment would: over
+# its Unix socket (no TCP, and no TLS, which libpq's default sslmode=prefer otherwise negotiates
+# even on loopback). A remote database is reached over TCP with TLS; bench/NOTES.md has both.
+PG_SOCKET = "/var/run/postgresql"
+PG_ADMIN = os.environ.get("TEST_POSTGRES_URL") or (
+    f"postgres://postgres@/postgres?host={PG_SOCKET}" if os.path.exists(f"{PG_SOCKET}/.s.PGSQL.5432")
+    else "postgres://postgres@127.0.0.1:5432/postgres")
 # BENCH_JWT_SECRET lets a later manual session reuse the seeded database and token in bench/out.
 SECRET = os.environ.get("BENCH_JWT_SECRET") or "bench-" + os.urandom(24).hex()
 
