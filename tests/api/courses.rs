@@ -91,6 +91,11 @@ where
         let mut f = fixture("postoperative");
         f["sections"]["screenings"]["phq9"] = phq9(phq9_total, 0);
         f["sections"]["screenings"]["pain_nrs"] = pain(pain_average);
+        self.intake_from(email, f, clinician, approve).await
+    }
+
+    /// A patient with `f`'s profile and a submitted intake of its sections, approved if asked.
+    async fn intake_from(&self, email: &str, f: Value, clinician: &str, approve: bool) -> Patient {
         let (_, token) = self.patient_account(email).await;
         let profile = self.post("/api/v1/patients", Some(&token), &f["profile"]).await;
         assert_eq!(profile.status, 201);
@@ -484,7 +489,59 @@ async fn outcome_boundaries(backend: Backend) {
             "case {i}: {o}"
         );
     }
-    // 3 → 4 is +33.3 %: worse (the +30 % cut-off itself is unit-tested: whole scores cannot hit it).
+    // PEG is a mean of three items, so the +30 % cut-off itself is reachable: 10/3 → 13/3 is
+    // +30.0 %, worse; 3 → 11/3 is +22.2 %, no meaningful change.
+    for (i, (base, latest, class)) in [
+        ([3, 3, 4], [4, 4, 5], "worse"),
+        ([3, 3, 3], [4, 4, 3], "no_meaningful_change"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let peg =
+            |[pain, enjoyment, activity]: [i64; 3]| json!({"pain": pain, "enjoyment": enjoyment, "activity": activity});
+        let mut f = fixture("postoperative");
+        f["sections"]["screenings"]["peg"] = peg(base);
+        let p = app
+            .intake_from(&format!("peg{i}@example.org"), f, &clinician, true)
+            .await;
+        let course = app.start_course(&p.intake, &clinician).await;
+        let course_id = id(&course);
+        let etag = course.header("etag").unwrap().to_owned();
+        let res = app
+            .post_if(
+                &format!("/api/v1/courses/{course_id}/end"),
+                &clinician,
+                Some(&etag),
+                &json!({"reason": "stopped_patient_choice"}),
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        let checkins = app
+            .get(&format!("/api/v1/courses/{course_id}/checkins"), Some(&p.token))
+            .await
+            .json();
+        let mut answers = follow_up_answers(5, 5, 4);
+        answers["screenings"]["peg"] = peg(latest);
+        let res = app
+            .post(
+                &format!("/api/v1/checkins/{}/submit", checkins[0]["id"].as_str().unwrap()),
+                Some(&p.token),
+                &answers,
+            )
+            .await;
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        let o = app
+            .get(&format!("/api/v1/courses/{course_id}"), Some(&clinician))
+            .await
+            .json()["outcomes"]["peg"]
+            .clone();
+        assert_eq!(o["classification"], class, "{o}");
+        if i == 0 {
+            assert_eq!(o["percent_change"], 30.0, "{o}");
+        }
+    }
+    // 3 → 4 is +33.3 %: worse (NRS scores are whole, so +30 % is reached above through PEG).
     let page = app
         .get("/api/v1/courses?outcome=pain_nrs:worse", Some(&clinician))
         .await
