@@ -508,8 +508,9 @@ pub fn completed_checkins(conn: &mut DbConn, course_id: CourseId) -> QueryResult
 /// Replaces a course's outcomes.
 pub fn replace_outcomes(conn: &mut DbConn, course_id: CourseId, rows: &[OutcomeRow]) -> QueryResult<()> {
     diesel::delete(course_outcomes::table.filter(course_outcomes::course_id.eq(course_id))).execute(conn)?;
-    for row in rows {
-        diesel::insert_into(course_outcomes::table).values(row).execute(conn)?;
+    if !rows.is_empty() {
+        // One statement for every instrument (a round trip each on PostgreSQL otherwise).
+        crate::on_backend!(conn, c => diesel::insert_into(course_outcomes::table).values(rows).execute(c))?;
     }
     Ok(())
 }
