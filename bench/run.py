@@ -246,7 +246,7 @@ def run_backend(backend, args):
         server.wait(timeout=60)
         log.close()
         if backend == "postgres":
-            psql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+            psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     return result
 
 
