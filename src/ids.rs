@@ -29,6 +29,49 @@ pub trait TextColumn: Sized {
     fn from_text(text: String) -> Result<Self, ParseError>;
 }
 
+/// An enum whose wire, query-string and stored form is one name per variant.
+#[macro_export]
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema,
+            ::diesel::expression::AsExpression, ::diesel::deserialize::FromSqlRow,
+        )]
+        #[diesel(sql_type = ::diesel::sql_types::Text)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl $crate::ids::TextColumn for $name {
+            fn to_text(&self) -> ::std::borrow::Cow<'_, str> {
+                ::std::borrow::Cow::Borrowed(self.as_str())
+            }
+
+            fn from_text(text: String) -> Result<Self, $crate::ids::ParseError> {
+                Self::parse(&text).ok_or_else(|| format!("unknown {} {text:?}", stringify!($name)).into())
+            }
+        }
+
+        $crate::text_column!($name);
+    };
+}
+
 /// Implements `FromSql<Text>` and `ToSql<Text>` on both backends and on `MultiBackend` for a
 /// type that implements [`TextColumn`] and derives `AsExpression` and `FromSqlRow` with
 /// `#[diesel(sql_type = Text)]`.

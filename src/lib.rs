@@ -44,6 +44,7 @@ pub mod http;
 pub mod ids;
 pub mod instruments;
 pub mod intake;
+pub mod outbox;
 pub mod patients;
 pub mod review;
 pub mod schema;

@@ -309,6 +309,23 @@ diesel::joinable!(course_sessions -> courses (course_id));
 diesel::joinable!(checkins -> courses (course_id));
 diesel::joinable!(course_outcomes -> courses (course_id));
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        channel -> Text,
+        recipient -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        leased_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        dedupe_key -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     courses,
     course_flags,
@@ -331,4 +348,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     mfa_totp,
     mfa_recovery_codes,
+    outbox,
 );

@@ -1,54 +1,6 @@
 //! The course's closed vocabularies (FOLLOW-UP.md fixes them), each stored as its wire name.
 
-use std::borrow::Cow;
-
-use diesel::deserialize::FromSqlRow;
-use diesel::expression::AsExpression;
-use diesel::sql_types::Text;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use crate::ids::{ParseError, TextColumn};
-
-/// An enum whose wire, query-string and stored form is one name per variant.
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema, AsExpression, FromSqlRow)]
-        #[diesel(sql_type = Text)]
-        pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                Self::ALL.iter().copied().find(|v| v.as_str() == s)
-            }
-        }
-
-        impl TextColumn for $name {
-            fn to_text(&self) -> Cow<'_, str> {
-                Cow::Borrowed(self.as_str())
-            }
-
-            fn from_text(text: String) -> Result<Self, ParseError> {
-                Self::parse(&text).ok_or_else(|| format!("unknown {} {text:?}", stringify!($name)).into())
-            }
-        }
-
-        crate::text_column!($name);
-    };
-}
-
-wire_enum!(
+crate::wire_enum!(
     /// `active → completed | stopped`.
     CourseStatus {
         Active = "active",
@@ -57,7 +9,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+crate::wire_enum!(
     /// What a course treats.
     Indication {
         Fibromyalgia = "fibromyalgia",
@@ -71,7 +23,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+crate::wire_enum!(
     /// Why a course ended: `completed` ends it `completed`, the others `stopped`.
     EndReason {
         Completed = "completed",
@@ -82,7 +34,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+crate::wire_enum!(
     /// `planned → completed | cancelled`.
     SessionStatus {
         Planned = "planned",
@@ -91,7 +43,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+crate::wire_enum!(
     /// Before a session, or after the course.
     CheckinKind {
         PreSession = "pre_session",
@@ -99,7 +51,7 @@ wire_enum!(
     }
 );
 
-wire_enum!(
+crate::wire_enum!(
     /// `due → completed | missed | cancelled`. `missed` is not stored: it is a `due` check-in
     /// past its `due_by` (still accepted, then `completed` and `late`).
     CheckinStatus {

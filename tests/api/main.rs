@@ -12,6 +12,7 @@ mod matrix;
 mod mfa;
 mod migrations;
 mod openapi;
+mod outbox;
 mod patients;
 mod reviews;
 mod service;
