@@ -254,26 +254,28 @@ pub fn id_floor(t: NaiveDateTime) -> String {
     uuid::Uuid::from_bytes(bytes).to_string()
 }
 
+/// A read event with nothing but its id set, for the audit module's unit tests.
+#[cfg(test)]
+pub(crate) fn sample_row(id: &str) -> AuditRow {
+    AuditRow {
+        id: id.into(),
+        occurred_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
+        actor_id: None,
+        actor_role: None,
+        action: "intake.read".into(),
+        resource_type: "intake".into(),
+        resource_id: None,
+        patient_id: None,
+        request_id: None,
+        client_addr: None,
+        user_agent: None,
+        outcome: "success".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn event(id: &str) -> AuditRow {
-        AuditRow {
-            id: id.into(),
-            occurred_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
-            actor_id: None,
-            actor_role: None,
-            action: "intake.read".into(),
-            resource_type: "intake".into(),
-            resource_id: None,
-            patient_id: None,
-            request_id: None,
-            client_addr: None,
-            user_agent: None,
-            outcome: "success".into(),
-        }
-    }
 
     #[test]
     fn a_batch_counts_the_inserts_it_needs() {
@@ -287,7 +289,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let batch = |events: usize, rows: usize| AuditBatch {
-            events: vec![event("e"); events],
+            events: vec![sample_row("e"); events],
             listed: listed(rows),
         };
         assert_eq!(batch(1, 0).statements(), 1, "a read's event");

@@ -129,23 +129,6 @@ mod tests {
         }
     }
 
-    fn row() -> repo::AuditRow {
-        repo::AuditRow {
-            id: "01".into(),
-            occurred_at: chrono::DateTime::UNIX_EPOCH.naive_utc(),
-            actor_id: None,
-            actor_role: None,
-            action: "intake.read".into(),
-            resource_type: "intake".into(),
-            resource_id: None,
-            patient_id: None,
-            request_id: None,
-            client_addr: None,
-            user_agent: None,
-            outcome: "success".into(),
-        }
-    }
-
     #[test]
     fn jobs_queued_behind_a_failed_batch_are_refused_without_another_wait() {
         let timeouts = Arc::new(AtomicUsize::new(0));
@@ -167,7 +150,7 @@ mod tests {
             let (done, wait) = oneshot::channel();
             tx.send(Job {
                 batch: AuditBatch {
-                    events: vec![row(); rows],
+                    events: vec![repo::sample_row("01"); rows],
                     listed: Vec::new(),
                 },
                 done,
