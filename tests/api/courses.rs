@@ -124,6 +124,36 @@ where
         }
     }
 
+    /// Starts a course on the patient's intake, ends it at once, answers its first follow-up
+    /// check-in with `answers` and returns the course's outcomes.
+    async fn follow_up_outcomes(&self, p: &Patient, clinician: &str, answers: &Value) -> Value {
+        let course = self.start_course(&p.intake, clinician).await;
+        let course_id = id(&course);
+        let etag = course.header("etag").unwrap().to_owned();
+        let res = self
+            .post_if(
+                &format!("/api/v1/courses/{course_id}/end"),
+                clinician,
+                Some(&etag),
+                &json!({"reason": "stopped_patient_choice"}),
+            )
+            .await;
+        assert_eq!(res.json()["status"], "stopped");
+        let checkins = self
+            .get(&format!("/api/v1/courses/{course_id}/checkins"), Some(&p.token))
+            .await
+            .json();
+        let checkin = checkins[0]["id"].as_str().unwrap();
+        let res = self
+            .post(&format!("/api/v1/checkins/{checkin}/submit"), Some(&p.token), answers)
+            .await;
+        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+        self.get(&format!("/api/v1/courses/{course_id}"), Some(clinician))
+            .await
+            .json()["outcomes"]
+            .clone()
+    }
+
     async fn start_course(&self, intake: &str, clinician: &str) -> TestResponse {
         self.post(
             "/api/v1/courses",
@@ -449,36 +479,9 @@ async fn outcome_boundaries(backend: Backend) {
         let p = app
             .intake_with(&format!("p{i}@example.org"), base, base_pain, &clinician, true)
             .await;
-        let course = app.start_course(&p.intake, &clinician).await;
-        let course_id = id(&course);
-        let etag = course.header("etag").unwrap().to_owned();
-        let res = app
-            .post_if(
-                &format!("/api/v1/courses/{course_id}/end"),
-                &clinician,
-                Some(&etag),
-                &json!({"reason": "stopped_patient_choice"}),
-            )
-            .await;
-        assert_eq!(res.json()["status"], "stopped");
-        let checkins = app
-            .get(&format!("/api/v1/courses/{course_id}/checkins"), Some(&p.token))
-            .await
-            .json();
-        let checkin = checkins[0]["id"].as_str().unwrap();
-        let res = app
-            .post(
-                &format!("/api/v1/checkins/{checkin}/submit"),
-                Some(&p.token),
-                &follow_up_answers(phq, pain_avg, pgic),
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
         let o = app
-            .get(&format!("/api/v1/courses/{course_id}"), Some(&clinician))
-            .await
-            .json()["outcomes"]
-            .clone();
+            .follow_up_outcomes(&p, &clinician, &follow_up_answers(phq, pain_avg, pgic))
+            .await;
         assert_eq!(
             (
                 o["phq9"]["classification"].as_str().unwrap(),
@@ -505,37 +508,9 @@ async fn outcome_boundaries(backend: Backend) {
         let p = app
             .intake_from(&format!("peg{i}@example.org"), f, &clinician, true)
             .await;
-        let course = app.start_course(&p.intake, &clinician).await;
-        let course_id = id(&course);
-        let etag = course.header("etag").unwrap().to_owned();
-        let res = app
-            .post_if(
-                &format!("/api/v1/courses/{course_id}/end"),
-                &clinician,
-                Some(&etag),
-                &json!({"reason": "stopped_patient_choice"}),
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
-        let checkins = app
-            .get(&format!("/api/v1/courses/{course_id}/checkins"), Some(&p.token))
-            .await
-            .json();
         let mut answers = follow_up_answers(5, 5, 4);
         answers["screenings"]["peg"] = peg(latest);
-        let res = app
-            .post(
-                &format!("/api/v1/checkins/{}/submit", checkins[0]["id"].as_str().unwrap()),
-                Some(&p.token),
-                &answers,
-            )
-            .await;
-        assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
-        let o = app
-            .get(&format!("/api/v1/courses/{course_id}"), Some(&clinician))
-            .await
-            .json()["outcomes"]["peg"]
-            .clone();
+        let o = app.follow_up_outcomes(&p, &clinician, &answers).await["peg"].clone();
         assert_eq!(o["classification"], class, "{o}");
         if i == 0 {
             assert_eq!(o["percent_change"], 30.0, "{o}");

@@ -30,6 +30,36 @@ where
     out
 }
 
+/// Every page of a cursor-paged list, following `next_cursor` from `path` (which has a query).
+async fn all_pages<S, B>(app: &crate::helpers::TestApp<S>, path: &str, token: &str) -> Vec<Value>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut pages = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let res = app.get(&format!("{path}{cursor}"), Some(token)).await;
+        assert_eq!(
+            res.status,
+            200,
+            "{path}{cursor}: {}",
+            String::from_utf8_lossy(&res.body)
+        );
+        let page = res.json();
+        let next = page["next_cursor"].as_str().map(|c| format!("&cursor={c}"));
+        pages.push(page);
+        match next {
+            Some(c) => cursor = c,
+            None => return pages,
+        }
+    }
+}
+
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
@@ -208,26 +238,9 @@ async fn paging_visits_each_once(backend: Backend) {
         created.push(id);
     }
     for sort in ["-submitted_at", "submitted_at", "-updated_at", "updated_at"] {
-        let mut seen = Vec::new();
-        let mut cursor = String::new();
-        let mut pages = 0;
-        loop {
-            let res = app
-                .get(
-                    &format!("/api/v1/intakes?limit=7&sort={sort}{cursor}"),
-                    Some(&clinician),
-                )
-                .await;
-            assert_eq!(res.status, 200);
-            let page = res.json();
-            seen.extend(ids(&page));
-            pages += 1;
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = format!("&cursor={c}"),
-                None => break,
-            }
-        }
-        assert_eq!(pages, 8, "{sort}");
+        let pages = all_pages(&app, &format!("/api/v1/intakes?limit=7&sort={sort}"), &clinician).await;
+        let seen: Vec<String> = pages.iter().flat_map(ids).collect();
+        assert_eq!(pages.len(), 8, "{sort}");
         assert_eq!(seen.len(), 50, "{sort}");
         let mut unique = seen.clone();
         unique.sort();
@@ -282,17 +295,8 @@ async fn several_statuses_page_as_one_list(backend: Backend) {
         ("submitted,draft", "updated_at"),
         ("submitted,draft,submitted", "-updated_at"),
     ] {
-        let mut seen = Vec::new();
-        let mut cursor = String::new();
-        loop {
-            let path = format!("/api/v1/intakes?status={statuses}&limit=5&sort={sort}{cursor}");
-            let page = app.get(&path, Some(&clinician)).await.json();
-            seen.extend(ids(&page));
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = format!("&cursor={c}"),
-                None => break,
-            }
-        }
+        let path = format!("/api/v1/intakes?status={statuses}&limit=5&sort={sort}");
+        let seen: Vec<String> = all_pages(&app, &path, &clinician).await.iter().flat_map(ids).collect();
         let expected: Vec<String> = if sort.starts_with('-') {
             created.iter().rev().cloned().collect()
         } else {
@@ -469,21 +473,12 @@ async fn a_listed_page_is_one_event_naming_every_intake(backend: Backend) {
         let mut want: Vec<String> = if i == 0 { first_ids.clone() } else { vec![id.clone()] };
         want.sort();
         let mut seen = Vec::new();
-        let mut cursor = String::new();
-        loop {
-            let page = app
-                .get(&format!("/api/v1/me/access-log?limit=1{cursor}"), Some(token))
-                .await
-                .json();
+        for page in all_pages(&app, "/api/v1/me/access-log?limit=1", token).await {
             for e in page["items"].as_array().unwrap() {
                 if e["action"] == "intake.list" {
                     assert_eq!(e["by_role"], "clinician");
                     seen.push(e["resource_id"].as_str().unwrap().to_owned());
                 }
-            }
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = format!("&cursor={c}"),
-                None => break,
             }
         }
         seen.sort();
