@@ -18,7 +18,7 @@ use crate::http::extract::BodyLimit;
 use crate::http::middleware::{self, TrustForwardedFor};
 use crate::http::openapi::{self, RouteTable, SecurityAddon};
 use crate::state::AppState;
-use crate::{audit, auth, courses, fhir, instruments, intake, patients, review, system};
+use crate::{audit, auth, courses, fhir, instruments, intake, outreach, patients, review, system};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -57,6 +57,8 @@ the server never declines a patient. Errors are RFC 9457 problem+json.",
         (name = "sessions", description = "Infusion sessions: pre-checks, vital signs, dose, adverse events, discharge"),
         (name = "checkins", description = "The patient's check-in questionnaires before sessions and after the course"),
         (name = "audit", description = "The audit trail of every access to patient data (administrators)"),
+        (name = "invitations", description = "Invitations by link: staff invite, the patient redeems with their date of birth"),
+        (name = "outbox", description = "Email and SMS deliveries: status, attempts, retry (administrators)"),
     )
 )]
 pub struct ApiDoc;
@@ -71,6 +73,8 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(scope("/api/v1/auth").configure(auth::auth_routes))
         .service(scope("/api/v1/users").configure(auth::user_routes))
         .service(scope("/api/v1/patients").configure(patients::routes))
+        .service(scope("/api/v1/invitations").configure(outreach::invitations::routes))
+        .service(scope("/api/v1/outbox").configure(outreach::outbox::routes))
         .service(scope("/api/v1/audit").configure(audit::audit_routes))
         .service(
             scope("/api/v1/me")

@@ -94,6 +94,7 @@ pub struct Settings {
     pub http_workers: Option<usize>,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    pub outreach: Arc<OutreachSettings>,
 }
 
 impl fmt::Debug for Settings {
@@ -133,6 +134,177 @@ impl Default for CourseSettings {
             follow_up_window_days: 7,
             outcome_cutoffs: OutcomeCutoffs::default(),
         }
+    }
+}
+
+/// Invitations, reminders and the outbox (INTEGRATIONS.md).
+#[derive(Clone)]
+pub struct OutreachSettings {
+    /// `CLINIC_NAME`: who the messages are from.
+    pub clinic_name: String,
+    /// `INVITATION_LINK_URL`: the patient app's page that takes an invitation; the token goes
+    /// in the fragment (`#token=…`), which browsers never send to a server.
+    pub invitation_link_url: String,
+    /// `INVITATION_TTL_HOURS` (default 168).
+    pub invitation_ttl: Duration,
+    /// `INVITATION_SESSION_MINUTES` (default 60): the session a redeemed link opens.
+    pub invitation_session: Duration,
+    /// `REMINDER_AFTER_HOURS` (default 24,72), ascending.
+    pub reminder_after_hours: Vec<u16>,
+    /// `QUIET_HOURS` (default 21-8): no reminder from the first hour until the second.
+    pub quiet_hours: (u8, u8),
+    /// `CLINIC_TIMEZONE` (IANA name, default UTC): the clock quiet hours are read on.
+    pub clinic_timezone: chrono_tz::Tz,
+    /// `OUTBOX_RETRY_BASE_SECONDS` (default 5) and `OUTBOX_MAX_ATTEMPTS` (default 12).
+    pub retry_base: Duration,
+    pub max_attempts: u32,
+    /// `OUTBOX_POLL_MS` (default 1000): how often an idle worker looks for due messages.
+    pub poll_interval: Duration,
+    /// `SMTP_URL` (with `SMTP_REQUIRE_TLS`, `EMAIL_FROM`); none: no email channel.
+    pub smtp: Option<SmtpSettings>,
+    /// `SMS_WEBHOOK_URL` and `SMS_WEBHOOK_SECRET`; none: no SMS channel.
+    pub sms: Option<SmsSettings>,
+}
+
+impl Default for OutreachSettings {
+    fn default() -> Self {
+        Self {
+            clinic_name: "Infusion clinic".into(),
+            invitation_link_url: "http://localhost:3000/invite".into(),
+            invitation_ttl: Duration::from_secs(168 * 3600),
+            invitation_session: Duration::from_secs(3600),
+            reminder_after_hours: vec![24, 72],
+            quiet_hours: (21, 8),
+            clinic_timezone: chrono_tz::UTC,
+            retry_base: Duration::from_secs(5),
+            max_attempts: 12,
+            poll_interval: Duration::from_millis(1000),
+            smtp: None,
+            sms: None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SmtpSettings {
+    /// `smtps://` (implicit TLS) or `smtp://` (STARTTLS when offered), with credentials.
+    pub url: SecretString,
+    /// `SMTP_REQUIRE_TLS`: refuse to send over an `smtp://` server that offers no STARTTLS.
+    pub require_tls: bool,
+    /// `EMAIL_FROM`: the sender address.
+    pub from: String,
+}
+
+#[derive(Clone)]
+pub struct SmsSettings {
+    /// `SMS_WEBHOOK_URL`: the gateway endpoint that receives `{to, body, message_id}`.
+    pub url: String,
+    /// `SMS_WEBHOOK_SECRET` (`whsec_` + base64): the Standard Webhooks signing key.
+    pub secret: SecretString,
+}
+
+fn read_outreach(r: &mut Reader<'_>) -> OutreachSettings {
+    let d = OutreachSettings::default();
+    let clinic_name = r.text("CLINIC_NAME", &d.clinic_name);
+    if clinic_name.chars().any(char::is_control) || clinic_name.chars().count() > 100 {
+        r.fail("CLINIC_NAME", "must be one line of at most 100 characters");
+    }
+    let invitation_link_url = r.parse("INVITATION_LINK_URL", d.invitation_link_url.clone(), |v| {
+        if (v.starts_with("https://") || v.starts_with("http://")) && !v.contains('#') {
+            Ok(v.to_owned())
+        } else {
+            Err(format!("must be an http(s) URL without a fragment, got {v:?}"))
+        }
+    });
+    let ttl_hours = r.number("INVITATION_TTL_HOURS", 168u64, 1, 24 * 60);
+    let session_minutes = r.number("INVITATION_SESSION_MINUTES", 60u64, 5, 24 * 60);
+    let reminder_after_hours = r.parse("REMINDER_AFTER_HOURS", d.reminder_after_hours.clone(), |v| {
+        let hours: Result<Vec<u16>, _> = v.split(',').map(|h| h.trim().parse::<u16>()).collect();
+        match hours {
+            Ok(mut hours) if !hours.is_empty() && hours.iter().all(|h| (1..=24 * 60).contains(h)) => {
+                hours.sort_unstable();
+                hours.dedup();
+                Ok(hours)
+            }
+            _ => Err(format!(
+                "must be a comma-separated list of hours from 1 to 1440, got {v:?}"
+            )),
+        }
+    });
+    let quiet_hours = r.parse("QUIET_HOURS", d.quiet_hours, |v| {
+        let parsed = v
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.trim().parse::<u8>().ok()?, b.trim().parse::<u8>().ok()?)));
+        match parsed {
+            Some((from, to)) if from < 24 && to < 24 => Ok((from, to)),
+            _ => Err(format!("must be two hours 0-23 as from-to, e.g. 21-8, got {v:?}")),
+        }
+    });
+    let clinic_timezone = r.parse("CLINIC_TIMEZONE", d.clinic_timezone, |v| {
+        v.parse::<chrono_tz::Tz>()
+            .map_err(|_| format!("must be an IANA time zone such as America/Chicago, got {v:?}"))
+    });
+    let retry_base = r.number("OUTBOX_RETRY_BASE_SECONDS", 5u64, 1, 3600);
+    let max_attempts = r.number("OUTBOX_MAX_ATTEMPTS", 12u32, 1, 50);
+    let poll_ms = r.number("OUTBOX_POLL_MS", 1000u64, 10, 60_000);
+    let smtp = match r.raw("SMTP_URL") {
+        None => None,
+        Some(url) => {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                r.fail(
+                    "SMTP_URL",
+                    "must start with smtp:// (STARTTLS) or smtps:// (implicit TLS)",
+                );
+            }
+            let from = r.raw("EMAIL_FROM").unwrap_or_default();
+            if from.parse::<lettre::message::Mailbox>().is_err() {
+                r.fail(
+                    "EMAIL_FROM",
+                    "is required with SMTP_URL: an address such as intake@clinic.example.org",
+                );
+            }
+            Some(SmtpSettings {
+                url: SecretString::from(url),
+                require_tls: r.boolean("SMTP_REQUIRE_TLS", false),
+                from,
+            })
+        }
+    };
+    let sms = match r.raw("SMS_WEBHOOK_URL") {
+        None => None,
+        Some(url) => {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                r.fail("SMS_WEBHOOK_URL", "must be an http(s) URL");
+            }
+            let secret = r.raw("SMS_WEBHOOK_SECRET").unwrap_or_default();
+            let key = secret
+                .strip_prefix("whsec_")
+                .and_then(|k| base64::engine::general_purpose::STANDARD.decode(k).ok());
+            if key.is_none_or(|k| k.len() < 24) {
+                r.fail(
+                    "SMS_WEBHOOK_SECRET",
+                    "is required with SMS_WEBHOOK_URL: whsec_ followed by at least 24 bytes in base64",
+                );
+            }
+            Some(SmsSettings {
+                url,
+                secret: SecretString::from(secret),
+            })
+        }
+    };
+    OutreachSettings {
+        clinic_name,
+        invitation_link_url,
+        invitation_ttl: Duration::from_secs(ttl_hours * 3600),
+        invitation_session: Duration::from_secs(session_minutes * 60),
+        reminder_after_hours,
+        quiet_hours,
+        clinic_timezone,
+        retry_base: Duration::from_secs(retry_base),
+        max_attempts,
+        poll_interval: Duration::from_millis(poll_ms),
+        smtp,
+        sms,
     }
 }
 
@@ -391,6 +563,7 @@ impl Settings {
         });
         let trust_forwarded_for = r.boolean("TRUST_FORWARDED_FOR", false);
         let courses = read_courses(&mut r);
+        let outreach = read_outreach(&mut r);
 
         if !r.errors.is_empty() {
             return Err(ConfigError(r.errors));
@@ -423,6 +596,7 @@ impl Settings {
             shutdown_timeout: Duration::from_secs(shutdown_secs),
             http_workers,
             trust_forwarded_for,
+            outreach: Arc::new(outreach),
         })
     }
 

@@ -68,6 +68,10 @@ pub enum ApiError {
     /// 401 at the second sign-in step: a wrong, replayed or spent code (5 lock like passwords).
     #[error("invalid second-factor code")]
     InvalidMfaCode,
+    /// An invitation link that does not open: unknown, expired, used, revoked, or the date of
+    /// birth is wrong (one answer for all).
+    #[error("invalid invitation")]
+    InvalidInvitation,
     /// 403: a clinician or administrator without a second factor where `REQUIRE_STAFF_MFA` is on;
     /// only enrolment, `me` and logout answer until they turn one on.
     #[error("mfa enrolment required")]
@@ -148,6 +152,7 @@ impl ApiError {
             ApiError::Unauthenticated => ("/problems/unauthenticated", "Authentication required"),
             ApiError::InvalidCredentials => ("/problems/invalid-credentials", "Invalid email or password"),
             ApiError::InvalidMfaCode => ("/problems/invalid-mfa-code", "Invalid second-factor code"),
+            ApiError::InvalidInvitation => ("/problems/invalid-invitation", "Invalid invitation"),
             ApiError::MfaEnrollmentRequired => ("/problems/mfa-enrollment-required", "Second factor required"),
             ApiError::Forbidden(_) => ("/problems/forbidden", "Forbidden"),
             ApiError::NotFound(_) => ("/problems/not-found", "Not found"),
@@ -176,6 +181,11 @@ impl ApiError {
             ApiError::Unauthenticated => "a valid bearer token is required".into(),
             ApiError::InvalidCredentials => "the email or password is wrong".into(),
             ApiError::InvalidMfaCode => "the code is wrong, expired or already used".into(),
+            ApiError::InvalidInvitation => {
+                "the link is not valid (expired, used or revoked) or the date of birth does not match; \
+                 ask the clinic for a new link"
+                    .into()
+            }
             ApiError::MfaEnrollmentRequired => {
                 "turn on a second factor first: POST /api/v1/auth/mfa/totp, then /api/v1/auth/mfa/totp/confirm".into()
             }
@@ -246,9 +256,10 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated | ApiError::InvalidCredentials | ApiError::InvalidMfaCode => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::Unauthenticated
+            | ApiError::InvalidCredentials
+            | ApiError::InvalidMfaCode
+            | ApiError::InvalidInvitation => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::MfaEnrollmentRequired => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) | ApiError::NotEnabled(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

@@ -235,6 +235,10 @@ uuid_id!(
     /// A patient's check-in questionnaire within a course.
     CheckinId
 );
+uuid_id!(
+    /// An invitation by link.
+    InvitationId
+);
 
 /// A JSON document stored as text, typed by what it holds. It is kept as the stored text and
 /// parsed only on demand: a read that passes a document through to the client never builds a

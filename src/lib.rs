@@ -11,7 +11,8 @@
 //!   `patients` (profiles), `audit` (the trail and the patient's access log), `instruments`
 //!   (the catalogue and score previews), `intake` (sections, draft, submit, read, rescore,
 //!   worklist index), `review` (worklist, review steps, exam), `courses` (treatment courses,
-//!   sessions with their pure flags, check-ins with their pure plan, outcomes), `fhir` (R4
+//!   sessions with their pure flags, check-ins with their pure plan, outcomes), `outreach`
+//!   (invitations by link, reminders, the transactional outbox and its delivery worker), `fhir` (R4
 //!   export of intakes and courses), `system` (health, readiness, metrics). Handlers turn HTTP into service calls and domain values into
 //!   responses; services hold the rules and audit; `repo` modules hold the queries.
 //! * `state` is the running service (`AppState`) and authenticated access: it loads the caller
@@ -44,7 +45,7 @@ pub mod http;
 pub mod ids;
 pub mod instruments;
 pub mod intake;
-pub mod outbox;
+pub mod outreach;
 pub mod patients;
 pub mod review;
 pub mod schema;

@@ -15,6 +15,7 @@ use intake_api::auth::{self, Role};
 use intake_api::config::{self, Settings};
 use intake_api::db::{self, DbUrl, PoolOptions};
 use intake_api::error::ApiError;
+use intake_api::outreach;
 use intake_api::state::AppState;
 use intake_api::telemetry;
 
@@ -122,7 +123,11 @@ async fn serve() -> anyhow::Result<()> {
     let shutdown = settings.shutdown_timeout.as_secs();
     let workers = settings.http_workers;
     let pool_size = settings.db_pool_size;
+    let deliverer = outreach::worker::Deliverer::new(&settings)?;
     let state = web::Data::new(AppState::new(settings, pool)?);
+    // The outbox's delivery worker: stops after the server (in-flight requests may still write
+    // messages), finishing the message in hand.
+    let worker = outreach::worker::spawn(state.pool.clone(), deliverer)?;
     // Blocking work is bounded by the pool anyway; more blocking threads than connections
     // only add memory (each has its own allocator cache).
     let blocking = (pool_size as usize + 4).max(8);
@@ -135,7 +140,9 @@ async fn serve() -> anyhow::Result<()> {
     let server = server.bind(bind)?;
     tracing::info!(%bind, "listening; docs at /docs/");
     // SIGTERM/SIGINT stop accepting, let in-flight requests finish (up to the timeout), then exit.
-    server.run().await?;
+    let served = server.run().await;
+    worker.stop();
+    served?;
     tracing::info!("stopped");
     Ok(())
 }

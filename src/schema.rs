@@ -326,6 +326,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        patient_id -> Text,
+        purpose -> Text,
+        intake_id -> Nullable<Text>,
+        checkin_id -> Nullable<Text>,
+        channel -> Text,
+        status -> Text,
+        token_hash -> Text,
+        failed_attempts -> Integer,
+        expires_at -> Timestamp,
+        created_by -> Nullable<Text>,
+        reminder_of -> Nullable<Text>,
+        created_at -> Timestamp,
+        redeemed_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(invitations -> patients (patient_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     courses,
     course_flags,
@@ -349,4 +372,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     mfa_totp,
     mfa_recovery_codes,
     outbox,
+    invitations,
 );

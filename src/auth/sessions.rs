@@ -72,6 +72,33 @@ pub fn open(
     Ok(SignedIn { access, refresh_token })
 }
 
+/// Opens a session that ends after `ttl` with no refresh token (a redeemed invitation): one
+/// access token for its whole life. Logout and revocation end it like any other.
+pub fn open_short(
+    conn: &mut DbConn,
+    tokens: &TokenService,
+    user: &UserRow,
+    meta: &RequestMeta,
+    ttl: std::time::Duration,
+) -> Result<IssuedToken, ApiError> {
+    let now = clock::now();
+    let id = SessionId::new();
+    repo::insert_session(
+        conn,
+        &SessionRow {
+            id,
+            user_id: user.id,
+            created_at: now,
+            last_used_at: now,
+            expires_at: now + duration(ttl)?,
+            revoked_at: None,
+            client_addr: meta.client_addr.clone(),
+            user_agent: meta.user_agent.clone(),
+        },
+    )?;
+    tokens.issue_for(user.id, user.role, user.token_version, id, ttl.as_secs() as i64)
+}
+
 /// What presenting a refresh token did.
 pub enum Refresh {
     /// A new access token and the refresh token to use next time.

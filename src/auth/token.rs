@@ -121,6 +121,19 @@ impl TokenService {
         self.sign(ACCESS_TYP, user_id, role, version, session, self.ttl_secs)
     }
 
+    /// An access token that lives `ttl_secs` instead of `JWT_TTL_SECONDS` (an invitation's
+    /// session, which has no refresh token to renew it).
+    pub fn issue_for(
+        &self,
+        user_id: UserId,
+        role: Role,
+        version: i64,
+        session: SessionId,
+        ttl_secs: i64,
+    ) -> Result<IssuedToken, ApiError> {
+        self.sign(ACCESS_TYP, user_id, role, version, Some(session), ttl_secs)
+    }
+
     /// The short token a user with a second factor gets for their password, to exchange with a
     /// code at `POST /auth/mfa/verify`; it is no access token.
     pub fn issue_mfa_pending(&self, user_id: UserId, role: Role, version: i64) -> Result<IssuedToken, ApiError> {

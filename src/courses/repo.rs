@@ -424,6 +424,16 @@ pub fn update_checkin_if_version(conn: &mut DbConn, row: &CheckinRow, expected: 
 }
 
 /// A course's check-ins by `due_by`.
+/// Check-ins still due whose `due_by` falls in `(from, to]` (the check-in reminder's window).
+pub fn due_between(conn: &mut DbConn, from: NaiveDateTime, to: NaiveDateTime) -> QueryResult<Vec<CheckinRow>> {
+    checkins::table
+        .filter(checkins::status.eq(CheckinStatus::Due))
+        .filter(checkins::due_by.gt(from))
+        .filter(checkins::due_by.le(to))
+        .select(CheckinRow::as_select())
+        .load(conn)
+}
+
 pub fn checkins_of(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Vec<CheckinRow>> {
     checkins::table
         .filter(checkins::course_id.eq(course_id))

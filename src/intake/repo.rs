@@ -100,6 +100,25 @@ pub fn find(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<IntakeRow>> {
         .optional()
 }
 
+/// The patient's newest draft, if any (an invitation reuses it rather than starting another).
+pub fn open_draft(conn: &mut DbConn, patient: PatientId) -> QueryResult<Option<IntakeId>> {
+    intakes::table
+        .filter(intakes::patient_id.eq(patient))
+        .filter(intakes::status.eq(IntakeStatus::Draft))
+        .order((intakes::created_at.desc(), intakes::id.desc()))
+        .select(intakes::id)
+        .first(conn)
+        .optional()
+}
+
+/// The status of each of `ids` that exists (a reminder asks whether its work is done).
+pub fn statuses(conn: &mut DbConn, ids: &[IntakeId]) -> QueryResult<Vec<(IntakeId, IntakeStatus)>> {
+    intakes::table
+        .filter(intakes::id.eq_any(ids))
+        .select((intakes::id, intakes::status))
+        .load(conn)
+}
+
 /// The caller's row ([`actor_columns`]) and the intake, in one statement: `GET /intakes/{id}`,
 /// the busiest read, then costs one round trip to the database besides its audit event.
 pub fn find_with_actor(

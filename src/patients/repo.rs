@@ -57,6 +57,15 @@ pub fn find_for_update(conn: &mut DbConn, id: PatientId) -> QueryResult<Option<P
     find(conn, id)
 }
 
+/// Links a profile to the account created for it (a redeemed invitation); only a profile without
+/// one.
+pub fn link_user(conn: &mut DbConn, id: PatientId, user: UserId) -> QueryResult<bool> {
+    diesel::update(patients::table.find(id).filter(patients::user_id.is_null()))
+        .set(patients::user_id.eq(Some(user)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
 /// The stored version of a profile (to report in a 412).
 pub fn current_version(conn: &mut DbConn, id: PatientId) -> QueryResult<Option<i64>> {
     patients::table

@@ -154,6 +154,10 @@ fn valid_body_for(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/sessions/{id}/complete") => return None,
         ("POST", "/api/v1/sessions/{id}/cancel") => json!({"reason": "unwell"}),
         ("POST", "/api/v1/checkins/{id}/submit") => json!({"screenings": {}}),
+        ("POST", "/api/v1/invitations") => {
+            json!({"patient_id": uuid::Uuid::nil(), "purpose": "intake", "channel": "none"})
+        }
+        ("POST", "/api/v1/outbox/{id}/retry") => return None,
         ("GET" | "DELETE", _) => return None,
         other => panic!("add a valid body for {other:?} to the matrix"),
     };
@@ -165,7 +169,7 @@ async fn admin_routes_refuse_other_roles(backend: Backend) {
     let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
     let (_, patient) = app.patient_account("p@example.org").await;
     for token in [&clinician, &patient] {
-        for path in ["/api/v1/users", "/api/v1/audit"] {
+        for path in ["/api/v1/users", "/api/v1/audit", "/api/v1/outbox"] {
             app.get(path, Some(token)).await.problem(403, "/problems/forbidden");
         }
     }

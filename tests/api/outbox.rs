@@ -3,8 +3,8 @@
 
 use chrono::{Duration, NaiveDateTime};
 use intake_api::db::{self, Backend, DbConn};
-use intake_api::outbox::model::{Channel, OutboxStatus};
-use intake_api::outbox::repo::{self, OutboxRow};
+use intake_api::outreach::outbox::model::{Channel, OutboxStatus};
+use intake_api::outreach::outbox::repo::{self, OutboxRow};
 
 use crate::helpers::TestDb;
 use crate::on_both_backends;
@@ -105,7 +105,7 @@ async fn leases_retries_and_dead_letters(backend: Backend) {
             .len(),
         1
     );
-    repo::mark_sent(&mut conn, &now.id, retry_at).unwrap();
+    repo::mark_sent(&mut conn, &now.id, retry_at, None).unwrap();
     let sent = repo::find(&mut conn, &now.id).unwrap().unwrap();
     assert_eq!(
         (sent.status, sent.attempts, sent.sent_at, sent.last_error),

@@ -90,18 +90,80 @@ pub fn lease(conn: &mut DbConn, now: NaiveDateTime, until: NaiveDateTime, limit:
     })
 }
 
-/// Records a delivery: sent at `at`.
-pub fn mark_sent(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
-        .set((
-            outbox::status.eq(OutboxStatus::Sent),
-            outbox::attempts.eq(outbox::attempts + 1),
-            outbox::sent_at.eq(Some(at)),
-            outbox::leased_until.eq(None::<NaiveDateTime>),
-            outbox::last_error.eq(None::<String>),
-        ))
+/// Records a delivery: sent at `at`; `payload`, when given, replaces the stored one (the link's
+/// token scrubbed once it has gone out).
+pub fn mark_sent(conn: &mut DbConn, id: &str, at: NaiveDateTime, payload: Option<&str>) -> QueryResult<()> {
+    let target = outbox::table.find(id);
+    let changes = (
+        outbox::status.eq(OutboxStatus::Sent),
+        outbox::attempts.eq(outbox::attempts + 1),
+        outbox::sent_at.eq(Some(at)),
+        outbox::leased_until.eq(None::<NaiveDateTime>),
+        outbox::last_error.eq(None::<String>),
+    );
+    match payload {
+        Some(p) => diesel::update(target)
+            .set((changes, outbox::payload.eq(p)))
+            .execute(conn),
+        None => diesel::update(target).set(changes).execute(conn),
+    }
+    .map(|_| ())
+}
+
+/// Hands leased messages back untried (a worker stopping): due again at once.
+pub fn release(conn: &mut DbConn, ids: &[String]) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set(outbox::leased_until.eq(None::<NaiveDateTime>))
         .execute(conn)
         .map(|_| ())
+}
+
+/// An administrator's retry: a failed or dead message is due again at `now`, with its full
+/// number of attempts (a dead one starts over). `false` when it is neither.
+pub fn retry(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::status.eq_any([OutboxStatus::Failed, OutboxStatus::Dead])),
+    )
+    .set((
+        outbox::status.eq(OutboxStatus::Pending),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+        outbox::leased_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// A page of messages, newest first, after the `(created_at, id)` of the previous page.
+pub fn list(
+    conn: &mut DbConn,
+    status: Option<OutboxStatus>,
+    channel: Option<Channel>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let mut q = outbox::table.select(OutboxRow::as_select()).into_boxed();
+    if let Some(s) = status {
+        q = q.filter(outbox::status.eq(s));
+    }
+    if let Some(c) = channel {
+        q = q.filter(outbox::channel.eq(c));
+    }
+    if let Some((at, id)) = after {
+        q = q.filter(
+            outbox::created_at
+                .lt(at)
+                .or(outbox::created_at.eq(at).and(outbox::id.lt(id))),
+        );
+    }
+    q.order((outbox::created_at.desc(), outbox::id.desc()))
+        .limit(limit)
+        .load(conn)
 }
 
 /// Records a failed attempt: tried again at `retry_at`, or `dead` when there is none.
@@ -126,6 +188,17 @@ pub fn mark_failed(conn: &mut DbConn, id: &str, error: &str, retry_at: Option<Na
         None => diesel::update(target).set(changes).execute(conn),
     }
     .map(|_| ())
+}
+
+/// Which of `keys` name a message already (a reminder sent before).
+pub fn existing_keys(conn: &mut DbConn, keys: &[String]) -> QueryResult<Vec<String>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    outbox::table
+        .filter(outbox::dedupe_key.eq_any(keys))
+        .select(outbox::dedupe_key.assume_not_null())
+        .load(conn)
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OutboxRow>> {

@@ -21,3 +21,15 @@ crate::wire_enum!(
         Dead = "dead",
     }
 );
+
+impl Channel {
+    /// Whether this server can send on the channel (its settings are present).
+    pub fn configured(self, settings: &crate::config::OutreachSettings) -> bool {
+        match self {
+            Channel::Email => settings.smtp.is_some(),
+            Channel::Sms => settings.sms.is_some(),
+            // Webhooks are delivered to registered endpoints (not built yet).
+            Channel::Webhook => false,
+        }
+    }
+}
