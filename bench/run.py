@@ -144,6 +144,9 @@ def prepare_inputs(bench_dir, seed):
     with open(os.path.join(bench_dir, "create_bodies.jsonl"), "w") as f:
         for pid in seed["patient_ids"][:200]:
             f.write(json.dumps({"patient_id": pid, "sections": fx["sections"]}, ensure_ascii=False) + "\n")
+    with open(os.path.join(bench_dir, "invite_bodies.jsonl"), "w") as f:
+        for pid in seed["patient_ids"][:2000]:
+            f.write(json.dumps({"patient_id": pid, "purpose": "intake", "channel": "sms"}) + "\n")
 
 
 # (key, wrk script, title, connections: None = --connections)
@@ -158,7 +161,39 @@ SCENARIOS = [
     ("mix", "mix", "5. 80% reads / 20% writes", None),
     ("checkin_submit", "checkin_submit", "6. POST /checkins/{id}/submit (4 instruments)", None),
     ("courses_c4", "courses", "7. GET /courses, one filter, 20k courses, at 4 connections", 4),
+    ("invite", "invite", "8. POST /invitations by SMS (invitation + outbox message, worker delivering)", None),
 ]
+
+SMS_SECRET = "whsec_YmVuY2gtc21zLWdhdGV3YXktc2lnbmluZy1rZXktMDEyMzQ1"
+
+
+def start_sms_gateway(bench_dir):
+    """The SMS gateway the outbox delivers to: tests/outreach/sink.py (Python, verifying each
+    signature with the standardwebhooks package); one JSON line per message in sms.jsonl."""
+    out = open(f"{bench_dir}/sms.jsonl", "w")
+    proc = subprocess.Popen([sys.executable, f"{ROOT}/tests/outreach/sink.py", "http", "--secret", SMS_SECRET],
+                            stdout=out, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        with open(f"{bench_dir}/sms.jsonl") as f:
+            first = f.readline()
+        if first.startswith("PORT "):
+            return proc, int(first.split()[1])
+        time.sleep(0.1)
+    raise RuntimeError("the SMS gateway sink did not start (python3 -m pip install -r .ci/requirements.txt)")
+
+
+def outbox_rate(bench_dir, env, gateway, workers, messages=2000):
+    """intake-seed outbox-rate: messages/s the delivery worker(s) hand to the gateway."""
+    cpu0, _, _ = proc_stats(gateway.pid)
+    t0 = time.time()
+    out = sh([f"{ROOT}/target/release/intake-seed", "outbox-rate", "--messages", str(messages), "--workers", str(workers)],
+             env={**os.environ, **env})
+    r = json.loads(out.strip().splitlines()[-1])
+    cpu1, _, _ = proc_stats(gateway.pid)
+    r["gateway_cpu_percent"] = 100 * (cpu1 - cpu0) / (time.time() - t0)
+    print(f"[outbox] {workers} worker(s): {r['per_second']:.0f} messages/s ({r['sent']} sent, {r['failed']} failed), "
+          f"gateway CPU {r['gateway_cpu_percent']:.0f}%", flush=True)
+    return r
 
 
 def run_backend(backend, args):
@@ -178,6 +213,9 @@ def run_backend(backend, args):
            # The seeded clinician token must outlive a whole run (access tokens default to 15 min),
            # and the seeded clinician has no second factor (production requires one by default).
            "JWT_TTL_SECONDS": "86400", "REQUIRE_STAFF_MFA": "false"}
+    gateway, gateway_port = start_sms_gateway(bench_dir)
+    env.update({"SMS_WEBHOOK_URL": f"http://127.0.0.1:{gateway_port}/sms", "SMS_WEBHOOK_SECRET": SMS_SECRET,
+                "CLINIC_NAME": "Bench Clinic", "OUTBOX_POLL_MS": "200"})
     result = {"backend": backend, "scenarios": {}}
     t = time.time()
     sh([f"{ROOT}/target/release/intake-seed", "seed", "--intakes", str(args.intakes), "--drafts", str(args.drafts),
@@ -204,6 +242,10 @@ def run_backend(backend, args):
         tps = float(re.search(r"tps = ([0-9.]+)", out).group(1))
         psql(f"DROP DATABASE {scratch} WITH (FORCE)")
         result["baseline"] = {"name": f"pgbench one-insert transactions/s at {args.connections} clients", "value": tps}
+
+    # The outbox's delivery rate, before the server starts (its worker would share the messages).
+    if "outbox" not in args.skip:
+        result["outbox"] = [outbox_rate(bench_dir, env, gateway, w) for w in ((1,) if backend == "sqlite" else (1, 2))]
 
     log = open(f"{bench_dir}/server.log", "w")
     server = subprocess.Popen([f"{ROOT}/target/release/intake-api"], env={**os.environ, **env}, stdout=log, stderr=log)
@@ -245,6 +287,7 @@ def run_backend(backend, args):
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
         log.close()
+        gateway.kill()
         if backend == "postgres":
             psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     return result
@@ -340,6 +383,14 @@ def report(results, args, m, build_seconds):
             p99 = sc["courses_c4"]["latency_us"]["p99"] / 1000
             lines.append(f"- (g) course list p99 = {p99:.1f} ms at {args.courses} courses, 4 connections (target < 20 ms): "
                          f"{verdict(p99 < 20)}")
+        if "create" in sc and "invite" in sc:
+            c50, i50 = sc["create"]["latency_us"]["p50"] / 1000, sc["invite"]["latency_us"]["p50"] / 1000
+            lines.append(f"- (h) an invitation by SMS: {sc['invite']['rps']:.0f}/s, p50 {i50:.2f} ms, against 3a's draft with every "
+                         f"section {sc['create']['rps']:.0f}/s, p50 {c50:.2f} ms")
+        for o in r.get("outbox", []):
+            lines.append(f"- (i) outbox delivery, {o['workers']} worker(s) on separate pools: **{o['per_second']:.0f} messages/s** "
+                         f"to the local SMS gateway ({o['sent']} of {o['messages']} sent, {o['failed']} failed; the Python "
+                         f"gateway at {o['gateway_cpu_percent']:.0f}% CPU)")
         lines.append(f"- (e) peak RSS = {r['peak_rss_mb']} MB (target < 100 MB): {verdict(r['peak_rss_mb'] < 100)}")
         lines.append("")
     lines += ["## How to reproduce", "", "```sh", "python3 bench/run.py            # both backends, ~15 minutes after the build", "```", "",

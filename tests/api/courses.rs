@@ -48,7 +48,7 @@ fn follow_up_answers(phq9_total: i64, pain_average: i64, pgic: i64) -> Value {
     a
 }
 
-fn later(hours: i64) -> String {
+pub(crate) fn later(hours: i64) -> String {
     (Utc::now() + Duration::hours(hours))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
@@ -67,10 +67,10 @@ fn codes(flags: &Value) -> Vec<String> {
         .collect()
 }
 
-struct Patient {
-    token: String,
-    intake: String,
-    patient_id: String,
+pub(crate) struct Patient {
+    pub(crate) token: String,
+    pub(crate) intake: String,
+    pub(crate) patient_id: String,
 }
 
 impl<S, B> TestApp<S>
@@ -80,7 +80,7 @@ where
 {
     /// A patient whose submitted intake has this PHQ-9 total and average pain; approved when
     /// `approve`.
-    async fn intake_with(
+    pub(crate) async fn intake_with(
         &self,
         email: &str,
         phq9_total: i64,
@@ -154,7 +154,7 @@ where
             .clone()
     }
 
-    async fn start_course(&self, intake: &str, clinician: &str) -> TestResponse {
+    pub(crate) async fn start_course(&self, intake: &str, clinician: &str) -> TestResponse {
         self.post(
             "/api/v1/courses",
             Some(clinician),

@@ -247,7 +247,36 @@ async fn a_worker_killed_mid_batch_loses_nothing(backend: Backend) {
     assert_eq!(twice, dying_ids);
 }
 
+/// The worker `serve` runs: a background thread that delivers what is written, and stops when
+/// asked.
+async fn the_background_worker_delivers_and_stops(backend: Backend) {
+    let gateway = Sink::sms_gateway(0);
+    let mut settings = sms_settings(&gateway);
+    settings.push(("OUTBOX_POLL_MS", "20".into()));
+    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_with(backend, &overrides).await;
+    let (patient, _) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
+    let worker = worker::spawn(app.state.pool.clone(), Deliverer::new(&app.state.settings).unwrap()).unwrap();
+    let mut conn = app.state.pool.get().unwrap();
+    let ids = enqueue_sms(&mut conn, &app.state.settings, patient.into(), 3, clock::now());
+    let got = gateway.wait_for(3);
+    let mut delivered: Vec<&str> = got.iter().map(|m| m["webhook_id"].as_str().unwrap()).collect();
+    delivered.sort();
+    assert_eq!(delivered, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    worker.stop();
+    // Stopped: what is written now stays pending.
+    let later = enqueue_sms(&mut conn, &app.state.settings, patient.into(), 1, clock::now());
+    assert_eq!(later.len(), 4);
+    let pending: i64 = outbox::table
+        .filter(outbox::status.eq(OutboxStatus::Pending))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(pending, 1);
+}
+
 on_both_backends!(
+    the_background_worker_delivers_and_stops,
     retries_grow_then_dead_then_an_admin_retry,
     two_instances_deliver_500_messages_once,
     a_worker_killed_mid_batch_loses_nothing,

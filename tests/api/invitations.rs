@@ -15,6 +15,7 @@ use intake_api::outreach::seal::Sealer;
 use intake_api::outreach::worker::{Delivered, Deliverer};
 use intake_api::schema::{invitations, outbox};
 
+use crate::courses::later;
 use crate::helpers::{fixture, spawn_with};
 use crate::on_both_backends;
 use crate::sinks::Sink;
@@ -452,7 +453,118 @@ async fn invitation_requests_are_checked(backend: Backend) {
     );
 }
 
+/// A check-in still due within 24 h gets one reminder; staff may also invite to a due check-in.
+async fn checkin_reminders_and_invitations(backend: Backend) {
+    let smtp = Sink::smtp(0);
+    let mut settings = mail_settings(&smtp);
+    settings.push(("QUIET_HOURS", "0-0".into()));
+    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_with(backend, &overrides).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.example.org");
+    let p = app.intake_with("james@example.org", 10, 6, &clinician, true).await;
+    let course = app.start_course(&p.intake, &clinician).await.json();
+    let session = app
+        .post(
+            &format!("/api/v1/courses/{}/sessions", course["id"].as_str().unwrap()),
+            Some(&clinician),
+            &json!({"scheduled_at": later(20)}),
+        )
+        .await
+        .json();
+    let checkin = session["checkin_id"].as_str().unwrap().to_owned();
+
+    let mut conn = app.state.pool.get().unwrap();
+    let sealer = Sealer::new(app.state.settings.jwt_secret_bytes());
+    let outreach = app.state.settings.outreach.clone();
+    let now = clock::now();
+    assert_eq!(
+        reminders::scan(&mut conn, &outreach, &sealer, now - Duration::hours(5)).unwrap(),
+        0,
+        "due in 25 h: not yet"
+    );
+    assert_eq!(reminders::scan(&mut conn, &outreach, &sealer, now).unwrap(), 1);
+    assert_eq!(
+        reminders::scan(&mut conn, &outreach, &sealer, now + Duration::hours(1)).unwrap(),
+        0,
+        "one per step"
+    );
+    let deliverer = Deliverer::new(&app.state.settings).unwrap();
+    assert_eq!(deliver(&deliverer, &mut conn, clock::now()).sent, 1);
+    let mail = smtp.wait_for(1).remove(0);
+    assert_eq!(mail["subject"], "Reminder from Sunrise Pain Clinic: your check-in");
+    assert_eq!(mail["rcpt_tos"], json!(["james.obrien@example.org"]));
+    let text = mail["text"].as_str().unwrap();
+    let link = text[text.find(LINK_URL).unwrap()..].split_whitespace().next().unwrap();
+    let res = app
+        .post(
+            "/api/v1/invitations/redeem",
+            None,
+            &json!({"token": token_of(link), "date_of_birth": "1972-11-02"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.json()["checkin_id"], checkin);
+    assert_eq!(res.json()["patient_id"], p.patient_id);
+
+    // Staff invite to the same check-in by link; another patient's check-in is refused.
+    let res = app
+        .post(
+            "/api/v1/invitations",
+            Some(&clinician),
+            &json!({"patient_id": p.patient_id, "purpose": "checkin", "checkin_id": checkin, "channel": "none"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(
+        (res.json()["checkin_id"].as_str(), res.json()["intake_id"].as_str()),
+        (Some(checkin.as_str()), None)
+    );
+    let (other, _) = app.patient_with_profile("other@example.org", "Other", "Patient").await;
+    let res = app
+        .post(
+            "/api/v1/invitations",
+            Some(&clinician),
+            &json!({"patient_id": other, "purpose": "checkin", "checkin_id": checkin, "channel": "none"}),
+        )
+        .await;
+    assert_eq!(
+        res.problem(422, "/problems/validation")["errors"][0]["field"],
+        "checkin_id"
+    );
+}
+
+/// `SMTP_REQUIRE_TLS=true` against a server that offers no STARTTLS: nothing is sent in clear;
+/// the attempt fails and is retried later.
+async fn required_tls_is_never_skipped(backend: Backend) {
+    let smtp = Sink::smtp(0);
+    let mut settings = mail_settings(&smtp);
+    settings.push(("SMTP_REQUIRE_TLS", "true".into()));
+    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_with(backend, &overrides).await;
+    let (_, staff) = app.staff(Role::Clinician, "front.desk@clinic.example.org");
+    let res = app
+        .post(
+            "/api/v1/invitations",
+            Some(&staff),
+            &json!({"patient": fixture("crps")["profile"], "purpose": "intake", "channel": "email"}),
+        )
+        .await;
+    assert_eq!(res.status, 201);
+    let mut conn = app.state.pool.get().unwrap();
+    let deliverer = Deliverer::new(&app.state.settings).unwrap();
+    let done = deliver(&deliverer, &mut conn, clock::now());
+    assert_eq!((done.sent, done.failed), (0, 1));
+    let error: Option<String> = outbox::table.select(outbox::last_error).first(&mut conn).unwrap();
+    assert!(
+        error.as_deref().unwrap_or("").to_lowercase().contains("tls"),
+        "{error:?}"
+    );
+    assert!(smtp.received().is_empty());
+}
+
 on_both_backends!(
+    checkin_reminders_and_invitations,
+    required_tls_is_never_skipped,
     invite_by_email_then_redeem_and_submit,
     reminders_at_24_and_72_hours_outside_quiet_hours,
     token_rules,

@@ -6,6 +6,7 @@
 //! SQLite only).
 
 mod courses;
+mod outbox;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -70,6 +71,15 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// Messages per second the outbox's delivery workers hand to the SMS gateway at
+    /// `SMS_WEBHOOK_URL` (run against a seeded database, with no server running).
+    OutboxRate {
+        #[arg(long, default_value_t = 2000)]
+        messages: usize,
+        /// Delivery workers, each on its own pool (separate instances).
+        #[arg(long, default_value_t = 1)]
+        workers: usize,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -84,6 +94,7 @@ fn main() -> anyhow::Result<()> {
             out,
         } => seed(intakes, drafts, patients, courses, &fixtures, &out),
         Command::CommitRate { seconds } => commit_rate(seconds),
+        Command::OutboxRate { messages, workers } => outbox::rate(&pool()?, &pool, messages, workers),
     }
 }
 
