@@ -323,6 +323,7 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         dedupe_key -> Nullable<Text>,
+        secret -> Nullable<Text>,
     }
 }
 

@@ -43,44 +43,13 @@ fn duration(d: std::time::Duration) -> Result<chrono::Duration, ApiError> {
     chrono::Duration::from_std(d).map_err(ApiError::internal)
 }
 
-/// Opens a session for `user` (a sign-in, a registration, a second factor).
-pub fn open(
+/// Writes a new session for `user` that ends after `ttl`.
+fn start(
     conn: &mut DbConn,
-    tokens: &TokenService,
-    jwt: &JwtSettings,
-    user: &UserRow,
-    meta: &RequestMeta,
-) -> Result<SignedIn, ApiError> {
-    let now = clock::now();
-    let id = SessionId::new();
-    repo::insert_session(
-        conn,
-        &SessionRow {
-            id,
-            user_id: user.id,
-            created_at: now,
-            last_used_at: now,
-            expires_at: now + duration(jwt.refresh_ttl)?,
-            revoked_at: None,
-            client_addr: meta.client_addr.clone(),
-            user_agent: meta.user_agent.clone(),
-        },
-    )?;
-    let (refresh_token, hash) = new_refresh_token()?;
-    repo::insert_refresh_token(conn, &hash, id, now)?;
-    let access = tokens.issue(user.id, user.role, user.token_version, Some(id))?;
-    Ok(SignedIn { access, refresh_token })
-}
-
-/// Opens a session that ends after `ttl` with no refresh token (a redeemed invitation): one
-/// access token for its whole life. Logout and revocation end it like any other.
-pub fn open_short(
-    conn: &mut DbConn,
-    tokens: &TokenService,
     user: &UserRow,
     meta: &RequestMeta,
     ttl: std::time::Duration,
-) -> Result<IssuedToken, ApiError> {
+) -> Result<SessionId, ApiError> {
     let now = clock::now();
     let id = SessionId::new();
     repo::insert_session(
@@ -96,6 +65,34 @@ pub fn open_short(
             user_agent: meta.user_agent.clone(),
         },
     )?;
+    Ok(id)
+}
+
+/// Opens a session for `user` (a sign-in, a registration, a second factor).
+pub fn open(
+    conn: &mut DbConn,
+    tokens: &TokenService,
+    jwt: &JwtSettings,
+    user: &UserRow,
+    meta: &RequestMeta,
+) -> Result<SignedIn, ApiError> {
+    let id = start(conn, user, meta, jwt.refresh_ttl)?;
+    let (refresh_token, hash) = new_refresh_token()?;
+    repo::insert_refresh_token(conn, &hash, id, clock::now())?;
+    let access = tokens.issue(user.id, user.role, user.token_version, Some(id))?;
+    Ok(SignedIn { access, refresh_token })
+}
+
+/// Opens a session that ends after `ttl` with no refresh token (a redeemed invitation): one
+/// access token for its whole life. Logout and revocation end it like any other.
+pub fn open_short(
+    conn: &mut DbConn,
+    tokens: &TokenService,
+    user: &UserRow,
+    meta: &RequestMeta,
+    ttl: std::time::Duration,
+) -> Result<IssuedToken, ApiError> {
+    let id = start(conn, user, meta, ttl)?;
     tokens.issue_for(user.id, user.role, user.token_version, id, ttl.as_secs() as i64)
 }
 

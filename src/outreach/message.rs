@@ -18,8 +18,8 @@ pub enum Template {
     Reminder,
 }
 
-/// The stored payload of an email or SMS message. The token is sealed to the message
-/// ([`super::seal`]) and scrubbed once the message is sent.
+/// The stored payload of an email or SMS message. The link's token is not in it: it waits,
+/// sealed, in the message's `secret` until the message is sent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkMessage {
     pub template: Template,
@@ -27,7 +27,6 @@ pub struct LinkMessage {
     pub invitation_id: String,
     pub language: Language,
     pub expires_at: DateTime<Utc>,
-    pub sealed_token: Option<String>,
 }
 
 /// An email ready for the transport.
@@ -167,7 +166,6 @@ mod tests {
             invitation_id: "inv-1".into(),
             language,
             expires_at: "2026-12-09T10:00:00Z".parse().unwrap(),
-            sealed_token: None,
         }
     }
 

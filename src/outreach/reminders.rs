@@ -171,14 +171,11 @@ pub fn scan(
                     return Ok(false);
                 };
                 let spec = LinkSpec {
-                    purpose: d.purpose,
                     intake_id: d.intake_id,
                     checkin_id: d.checkin_id,
-                    channel,
-                    created_by: None,
                     reminder_of: d.reminder_of,
-                    template: Template::Reminder,
                     dedupe_key: Some(d.dedupe_key.clone()),
+                    ..LinkSpec::new(d.purpose, channel, Template::Reminder)
                 };
                 let Some((row, _)) = invite::issue(conn, settings, sealer, &patient, spec, now)? else {
                     return Ok(false);

@@ -123,6 +123,10 @@ impl Deliverer {
             taken: rows.len(),
             ..Delivered::default()
         };
+        // Deliveries are recorded together once the batch is through (one commit instead of
+        // one per message); a crash before that sends the batch's messages again, under the
+        // same ids (at least once). Failures are recorded as they happen.
+        let mut sent = Vec::with_capacity(rows.len());
         for (i, row) in rows.iter().enumerate() {
             if stopping() {
                 let rest: Vec<String> = rows[i..].iter().map(|r| r.id.clone()).collect();
@@ -135,10 +139,7 @@ impl Deliverer {
                 continue;
             }
             match self.send(row) {
-                Ok(scrubbed) => {
-                    repo::mark_sent(conn, &row.id, crate::clock::now(), scrubbed.as_deref())?;
-                    done.sent += 1;
-                }
+                Ok(()) => sent.push(row.id.clone()),
                 Err(SendError(error)) => {
                     let attempt = u32::try_from(row.attempts).unwrap_or(0).saturating_add(1);
                     let retry_at = match backoff::after_failure(
@@ -161,21 +162,22 @@ impl Deliverer {
                 }
             }
         }
+        repo::mark_sent(conn, &sent, crate::clock::now())?;
+        done.sent = sent.len();
         Ok(done)
     }
 
-    /// Sends one message without recording anything (the pass records); on success, the payload
-    /// to keep (the token scrubbed).
-    pub fn send(&self, row: &OutboxRow) -> Result<Option<String>, SendError> {
+    /// Sends one message without recording anything (the pass records).
+    pub fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
         match row.channel {
             Channel::Email | Channel::Sms => {
-                let mut m: LinkMessage =
+                let m: LinkMessage =
                     serde_json::from_str(&row.payload).map_err(|e| SendError(format!("payload: {e}")))?;
-                let sealed = m
-                    .sealed_token
-                    .take()
-                    .ok_or_else(|| SendError("the link was scrubbed after an earlier delivery".into()))?;
-                let token = self.sealer.open(&sealed, &row.id).map_err(SendError)?;
+                let sealed = row
+                    .secret
+                    .as_deref()
+                    .ok_or_else(|| SendError("the link was cleared after an earlier delivery".into()))?;
+                let token = self.sealer.open(sealed, &row.id).map_err(SendError)?;
                 let link = message::link(&self.settings.invitation_link_url, &token);
                 let clinic = &self.settings.clinic_name;
                 if row.channel == Channel::Email {
@@ -196,9 +198,7 @@ impl Deliverer {
                         chrono::Utc::now().timestamp(),
                     )?;
                 }
-                serde_json::to_string(&m)
-                    .map(Some)
-                    .map_err(|e| SendError(format!("payload: {e}")))
+                Ok(())
             }
             Channel::Webhook => Err(SendError("webhook delivery is not available yet".into())),
         }

@@ -24,7 +24,7 @@ use intake_api::outreach::worker::{self, Deliverer};
 use intake_api::patients::repo as patients;
 use intake_api::schema::outbox;
 
-use crate::helpers::spawn_with;
+use crate::helpers::spawn_with_settings;
 use crate::on_both_backends;
 use crate::sinks::{SMS_SECRET, Sink};
 
@@ -51,16 +51,7 @@ fn enqueue_sms(
     let patient = patients::find(conn, patient).unwrap().unwrap();
     db::write_tx(conn, |conn| {
         for _ in 0..n {
-            let spec = LinkSpec {
-                purpose: InvitationPurpose::Intake,
-                intake_id: None,
-                checkin_id: None,
-                channel: InvitationChannel::Sms,
-                created_by: None,
-                reminder_of: None,
-                template: Template::Invitation,
-                dedupe_key: None,
-            };
+            let spec = LinkSpec::new(InvitationPurpose::Intake, InvitationChannel::Sms, Template::Invitation);
             issue(conn, &settings.outreach, &sealer, &patient, spec, now)?;
         }
         Ok::<_, intake_api::error::ApiError>(())
@@ -72,8 +63,7 @@ fn enqueue_sms(
 async fn retries_grow_then_dead_then_an_admin_retry(backend: Backend) {
     let gateway = Sink::sms_gateway(4);
     let settings = sms_settings(&gateway);
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = spawn_with(backend, &overrides).await;
+    let app = spawn_with_settings(backend, &settings).await;
     let (patient, _) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
     let mut conn = app.state.pool.get().unwrap();
     let t0 = clock::now();
@@ -166,8 +156,7 @@ async fn retries_grow_then_dead_then_an_admin_retry(backend: Backend) {
 async fn two_instances_deliver_500_messages_once(backend: Backend) {
     let gateway = Sink::sms_gateway(0);
     let settings = sms_settings(&gateway);
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = spawn_with(backend, &overrides).await;
+    let app = spawn_with_settings(backend, &settings).await;
     let (patient, _) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
     let mut conn = app.state.pool.get().unwrap();
     let ids = enqueue_sms(&mut conn, &app.state.settings, patient.into(), 500, clock::now());
@@ -209,8 +198,7 @@ async fn two_instances_deliver_500_messages_once(backend: Backend) {
 async fn a_worker_killed_mid_batch_loses_nothing(backend: Backend) {
     let gateway = Sink::sms_gateway(0);
     let settings = sms_settings(&gateway);
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = spawn_with(backend, &overrides).await;
+    let app = spawn_with_settings(backend, &settings).await;
     let (patient, _) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
     let mut conn = app.state.pool.get().unwrap();
     let t0 = clock::now();
@@ -253,8 +241,7 @@ async fn the_background_worker_delivers_and_stops(backend: Backend) {
     let gateway = Sink::sms_gateway(0);
     let mut settings = sms_settings(&gateway);
     settings.push(("OUTBOX_POLL_MS", "20".into()));
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = spawn_with(backend, &overrides).await;
+    let app = spawn_with_settings(backend, &settings).await;
     let (patient, _) = app.patient_with_profile("ana@example.org", "Ana", "López").await;
     let worker = worker::spawn(app.state.pool.clone(), Deliverer::new(&app.state.settings).unwrap()).unwrap();
     let mut conn = app.state.pool.get().unwrap();

@@ -188,6 +188,18 @@ pub async fn spawn(
     spawn_with(backend, &[]).await
 }
 
+/// [`spawn_with`] for settings whose values are built at run time (a local server's port).
+pub async fn spawn_with_settings(
+    backend: Backend,
+    settings: &[(&str, String)],
+) -> TestApp<impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>>
+{
+    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let db = TestDb::new(backend);
+    let settings = test_settings(&db, &overrides);
+    start(db, settings).await
+}
+
 pub async fn spawn_with(
     backend: Backend,
     overrides: &[(&str, &str)],
@@ -195,6 +207,14 @@ pub async fn spawn_with(
 {
     let db = TestDb::new(backend);
     let settings = test_settings(&db, overrides);
+    start(db, settings).await
+}
+
+async fn start(
+    db: TestDb,
+    settings: Settings,
+) -> TestApp<impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>>
+{
     let state = web::Data::new(AppState::new(settings, db.pool()).expect("state"));
     let svc = at::init_service(app::build(state.clone())).await;
     TestApp { svc, state, db }

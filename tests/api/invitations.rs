@@ -16,7 +16,7 @@ use intake_api::outreach::worker::{Delivered, Deliverer};
 use intake_api::schema::{invitations, outbox};
 
 use crate::courses::later;
-use crate::helpers::{fixture, spawn_with};
+use crate::helpers::{fixture, spawn_with, spawn_with_settings};
 use crate::on_both_backends;
 use crate::sinks::Sink;
 
@@ -47,8 +47,8 @@ fn stored_text(conn: &mut DbConn) -> String {
         .select((invitations::id, invitations::token_hash, invitations::patient_id))
         .load(conn)
         .unwrap();
-    let messages: Vec<(String, String, String)> = outbox::table
-        .select((outbox::id, outbox::recipient, outbox::payload))
+    let messages: Vec<(String, String, String, Option<String>)> = outbox::table
+        .select((outbox::id, outbox::recipient, outbox::payload, outbox::secret))
         .load(conn)
         .unwrap();
     format!("{rows:?}{messages:?}")
@@ -61,8 +61,7 @@ fn deliver(app_deliverer: &Deliverer, conn: &mut DbConn, now: NaiveDateTime) -> 
 async fn invite_by_email_then_redeem_and_submit(backend: Backend) {
     let smtp = Sink::smtp(0);
     let settings = mail_settings(&smtp);
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = spawn_with(backend, &overrides).await;
+    let app = spawn_with_settings(backend, &settings).await;
     let (_, staff) = app.staff(Role::Clinician, "front.desk@clinic.example.org");
     let f = fixture("fibromyalgia");
 
@@ -106,8 +105,9 @@ async fn invite_by_email_then_redeem_and_submit(backend: Backend) {
     for private in ["Ana", "López", "Lopez", "1984", "fibromyalgia", "Alameda"] {
         assert!(!raw.contains(private), "{private:?} in the message");
     }
-    // Sent: the sealed token is scrubbed from the outbox.
-    assert!(!stored_text(&mut conn).contains("sealed_token\\\":\\\""));
+    // Sent: the sealed token is cleared from the outbox.
+    let secrets: Vec<Option<String>> = outbox::table.select(outbox::secret).load(&mut conn).unwrap();
+    assert_eq!(secrets, vec![None]);
 
     // Redeem: a wrong date of birth, then the right one.
     let redeem = |dob: &str| json!({"token": token, "date_of_birth": dob});
@@ -209,8 +209,7 @@ async fn reminders_at_24_and_72_hours_outside_quiet_hours(backend: Backend) {
     let mut settings = mail_settings(&smtp);
     settings.push(("CLINIC_TIMEZONE", "America/Chicago".into()));
     settings.push(("QUIET_HOURS", "21-8".into()));
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = spawn_with(backend, &overrides).await;
+    let app = spawn_with_settings(backend, &settings).await;
     let (_, staff) = app.staff(Role::Clinician, "front.desk@clinic.example.org");
     let mut profile = fixture("neuropathic")["profile"].clone();
     profile["preferred_language"] = json!("en");
@@ -458,8 +457,7 @@ async fn checkin_reminders_and_invitations(backend: Backend) {
     let smtp = Sink::smtp(0);
     let mut settings = mail_settings(&smtp);
     settings.push(("QUIET_HOURS", "0-0".into()));
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = spawn_with(backend, &overrides).await;
+    let app = spawn_with_settings(backend, &settings).await;
     let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.example.org");
     let p = app.intake_with("james@example.org", 10, 6, &clinician, true).await;
     let course = app.start_course(&p.intake, &clinician).await.json();
@@ -539,8 +537,7 @@ async fn required_tls_is_never_skipped(backend: Backend) {
     let smtp = Sink::smtp(0);
     let mut settings = mail_settings(&smtp);
     settings.push(("SMTP_REQUIRE_TLS", "true".into()));
-    let overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let app = spawn_with(backend, &overrides).await;
+    let app = spawn_with_settings(backend, &settings).await;
     let (_, staff) = app.staff(Role::Clinician, "front.desk@clinic.example.org");
     let res = app
         .post(

@@ -105,7 +105,7 @@ async fn leases_retries_and_dead_letters(backend: Backend) {
             .len(),
         1
     );
-    repo::mark_sent(&mut conn, &now.id, retry_at, None).unwrap();
+    repo::mark_sent(&mut conn, std::slice::from_ref(&now.id), retry_at).unwrap();
     let sent = repo::find(&mut conn, &now.id).unwrap().unwrap();
     assert_eq!(
         (sent.status, sent.attempts, sent.sent_at, sent.last_error),

@@ -1,1 +1,2 @@
+ALTER TABLE outbox DROP COLUMN secret;
 DROP TABLE invitations;

@@ -33,3 +33,7 @@ CREATE INDEX invitations_created_idx ON invitations (created_at, id);
 -- The reminder rule's question: which invitations are still waiting for their work.
 CREATE INDEX invitations_open_idx ON invitations (status, created_at) WHERE reminder_of IS NULL;
 CREATE INDEX invitations_reminder_of_idx ON invitations (reminder_of) WHERE reminder_of IS NOT NULL;
+
+-- What only sending needs and nothing after it: a link's token, sealed (AES-256-GCM, bound to
+-- the message id) until the message is sent, then cleared.
+ALTER TABLE outbox ADD COLUMN secret TEXT;

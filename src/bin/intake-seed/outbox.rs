@@ -44,16 +44,7 @@ pub fn rate(
     for chunk in (0..messages).collect::<Vec<_>>().chunks(500) {
         db::write_tx(&mut conn, |conn| {
             for _ in chunk {
-                let spec = LinkSpec {
-                    purpose: InvitationPurpose::Intake,
-                    intake_id: None,
-                    checkin_id: None,
-                    channel: InvitationChannel::Sms,
-                    created_by: None,
-                    reminder_of: None,
-                    template: Template::Invitation,
-                    dedupe_key: None,
-                };
+                let spec = LinkSpec::new(InvitationPurpose::Intake, InvitationChannel::Sms, Template::Invitation);
                 issue(conn, &settings.outreach, &sealer, &patient, spec, now)?;
             }
             Ok::<_, intake_api::error::ApiError>(())

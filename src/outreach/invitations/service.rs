@@ -43,6 +43,22 @@ pub struct LinkSpec {
     pub dedupe_key: Option<String>,
 }
 
+impl LinkSpec {
+    /// A link for `purpose` on `channel`, naming nothing else yet.
+    pub fn new(purpose: InvitationPurpose, channel: InvitationChannel, template: Template) -> Self {
+        Self {
+            purpose,
+            intake_id: None,
+            checkin_id: None,
+            channel,
+            created_by: None,
+            reminder_of: None,
+            template,
+            dedupe_key: None,
+        }
+    }
+}
+
 /// Writes an invitation and, on a channel, its message, in the caller's transaction. The token
 /// is returned (for staff to hand over) and is otherwise only sealed into the message. `None`
 /// when a message with the spec's dedupe key exists already (nothing written).
@@ -88,13 +104,13 @@ pub fn issue(
             invitation_id: row.id.to_string(),
             language: patient.preferred_language,
             expires_at: clock::utc(expires_at),
-            sealed_token: Some(
-                sealer
-                    .seal(&token, &message.id)
-                    .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
-            ),
         })
         .map_err(ApiError::internal)?;
+        message.secret = Some(
+            sealer
+                .seal(&token, &message.id)
+                .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?,
+        );
         message.dedupe_key = spec.dedupe_key;
         if !outbox::enqueue(conn, &message)? {
             return Ok(None);
@@ -208,14 +224,10 @@ pub fn create(
     };
     let now = clock::now();
     let spec = LinkSpec {
-        purpose: req.purpose,
         intake_id,
         checkin_id,
-        channel: req.channel,
         created_by: Some(caller.actor.user_id),
-        reminder_of: None,
-        template: Template::Invitation,
-        dedupe_key: None,
+        ..LinkSpec::new(req.purpose, req.channel, Template::Invitation)
     };
     let (row, token) = issue(conn, settings, sealer, &patient, spec, now)?
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("an invitation without a dedupe key was deduplicated")))?;

@@ -28,6 +28,8 @@ pub struct OutboxRow {
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
     pub dedupe_key: Option<String>,
+    /// What only sending needs (a link's sealed token); cleared once sent.
+    pub secret: Option<String>,
 }
 
 impl OutboxRow {
@@ -46,6 +48,7 @@ impl OutboxRow {
             created_at: now,
             sent_at: None,
             dedupe_key: None,
+            secret: None,
         }
     }
 }
@@ -90,24 +93,22 @@ pub fn lease(conn: &mut DbConn, now: NaiveDateTime, until: NaiveDateTime, limit:
     })
 }
 
-/// Records a delivery: sent at `at`; `payload`, when given, replaces the stored one (the link's
-/// token scrubbed once it has gone out).
-pub fn mark_sent(conn: &mut DbConn, id: &str, at: NaiveDateTime, payload: Option<&str>) -> QueryResult<()> {
-    let target = outbox::table.find(id);
-    let changes = (
-        outbox::status.eq(OutboxStatus::Sent),
-        outbox::attempts.eq(outbox::attempts + 1),
-        outbox::sent_at.eq(Some(at)),
-        outbox::leased_until.eq(None::<NaiveDateTime>),
-        outbox::last_error.eq(None::<String>),
-    );
-    match payload {
-        Some(p) => diesel::update(target)
-            .set((changes, outbox::payload.eq(p)))
-            .execute(conn),
-        None => diesel::update(target).set(changes).execute(conn),
+/// Records deliveries, in one statement: sent at `at`, their secrets cleared.
+pub fn mark_sent(conn: &mut DbConn, ids: &[String], at: NaiveDateTime) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
     }
-    .map(|_| ())
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set((
+            outbox::status.eq(OutboxStatus::Sent),
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::sent_at.eq(Some(at)),
+            outbox::leased_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+            outbox::secret.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Hands leased messages back untried (a worker stopping): due again at once.
