@@ -295,7 +295,34 @@ async fn reminders_at_24_and_72_hours_outside_quiet_hours(backend: Backend) {
     assert_eq!(pending["items"], json!([]), "the unused reminder link was revoked too");
 }
 
+/// Everything logged on this thread (the request log, at every level) while the guard lives.
+fn capture_logs() -> (
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    tracing::subscriber::DefaultGuard,
+) {
+    #[derive(Clone)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Buffer {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let writer = Buffer(logs.clone());
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
 async fn token_rules(backend: Backend) {
+    let (logs, _guard) = capture_logs();
     let owned = spawn_with(backend, &[("INVITATION_LINK_URL", LINK_URL)]).await;
     let app = &owned;
     let (_, staff) = app.staff(Role::Clinician, "front.desk@clinic.example.org");
@@ -327,6 +354,7 @@ async fn token_rules(backend: Backend) {
     // Channel none: no message; the link is only in this response, and the open draft is reused.
     let (first, first_token, body) = invite().await;
     let (_, second_token, again) = invite().await;
+    let second_token_copy = second_token.clone();
     assert_eq!(
         body["intake_id"], again["intake_id"],
         "the patient's open draft is reused"
@@ -350,6 +378,7 @@ async fn token_rules(backend: Backend) {
 
     // Revoked by staff: refused at once.
     let (third, third_token, _) = invite().await;
+    let third_token_copy = third_token.clone();
     let res = app
         .call(
             Method::DELETE,
@@ -363,6 +392,7 @@ async fn token_rules(backend: Backend) {
 
     // Expired (its expiry moved into the past): listed as expired, refused.
     let (fourth, fourth_token, _) = invite().await;
+    let fourth_token_copy = fourth_token.clone();
     diesel::update(invitations::table.filter(invitations::id.eq(&fourth)))
         .set(invitations::expires_at.eq(clock::now() - Duration::seconds(1)))
         .execute(&mut conn)
@@ -393,6 +423,17 @@ async fn token_rules(backend: Backend) {
     app.get("/api/v1/invitations", Some(&patient))
         .await
         .problem(403, "/problems/forbidden");
+
+    // The request log saw every one of these requests and none of the tokens.
+    let logs = String::from_utf8(logs.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        logs.matches("route=\"/api/v1/invitations/redeem\"").count(),
+        11,
+        "{logs}"
+    );
+    for token in [&first_token, &second_token_copy, &third_token_copy, &fourth_token_copy] {
+        assert!(!logs.contains(token.as_str()), "a token in the logs");
+    }
 }
 
 async fn invitation_requests_are_checked(backend: Backend) {
