@@ -58,7 +58,8 @@ the server never declines a patient. Errors are RFC 9457 problem+json.",
         (name = "checkins", description = "The patient's check-in questionnaires before sessions and after the course"),
         (name = "audit", description = "The audit trail of every access to patient data (administrators)"),
         (name = "invitations", description = "Invitations by link: staff invite, the patient redeems with their date of birth"),
-        (name = "outbox", description = "Email and SMS deliveries: status, attempts, retry (administrators)"),
+        (name = "outbox", description = "Email, SMS and webhook deliveries: status, attempts, retry (administrators)"),
+        (name = "webhooks", description = "Signed event notifications to integrators' endpoints (administrators)"),
     )
 )]
 pub struct ApiDoc;
@@ -75,6 +76,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(scope("/api/v1/patients").configure(patients::routes))
         .service(scope("/api/v1/invitations").configure(outreach::invitations::routes))
         .service(scope("/api/v1/outbox").configure(outreach::outbox::routes))
+        .service(scope("/api/v1/webhooks").configure(outreach::webhooks::routes))
         .service(scope("/api/v1/audit").configure(audit::audit_routes))
         .service(
             scope("/api/v1/me")

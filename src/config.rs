@@ -164,6 +164,9 @@ pub struct OutreachSettings {
     pub smtp: Option<SmtpSettings>,
     /// `SMS_WEBHOOK_URL` and `SMS_WEBHOOK_SECRET`; none: no SMS channel.
     pub sms: Option<SmsSettings>,
+    /// `WEBHOOK_ALLOW_PRIVATE` (default false): webhooks may go to plain `http` and to loopback,
+    /// private and link-local addresses (tests, private deployments).
+    pub webhook_allow_private: bool,
 }
 
 impl Default for OutreachSettings {
@@ -181,6 +184,7 @@ impl Default for OutreachSettings {
             poll_interval: Duration::from_millis(1000),
             smtp: None,
             sms: None,
+            webhook_allow_private: false,
         }
     }
 }
@@ -305,6 +309,7 @@ fn read_outreach(r: &mut Reader<'_>) -> OutreachSettings {
         poll_interval: Duration::from_millis(poll_ms),
         smtp,
         sms,
+        webhook_allow_private: r.boolean("WEBHOOK_ALLOW_PRIVATE", false),
     }
 }
 

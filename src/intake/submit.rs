@@ -16,6 +16,9 @@ use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::ids::{IntakeId, Json, SubmissionId};
+use crate::outreach::webhooks::model::WebhookEvent;
+use crate::outreach::webhooks::service as webhooks;
+use crate::screening::model::Severity;
 use crate::screening::policy::{self, Exam, ScreeningConfig};
 use crate::state::Caller;
 use crate::validation::FieldIssue;
@@ -154,5 +157,11 @@ pub fn commit(
         caller.origin(),
         &[AuditEvent::new("intake.submit", "intake", row.id).patient(row.patient_id)],
     )?;
+    // Integrators are told in this transaction: ids and statuses only.
+    let data = serde_json::json!({"intake_id": row.id, "patient_id": row.patient_id, "status": row.status.as_str()});
+    webhooks::emit(conn, WebhookEvent::IntakeSubmitted, data.clone(), now)?;
+    if row.top_severity == Some(Severity::Urgent.rank()) {
+        webhooks::emit(conn, WebhookEvent::IntakeUrgentFlag, data, now)?;
+    }
     Ok(row)
 }

@@ -15,4 +15,5 @@ pub mod reminders;
 pub mod seal;
 pub mod senders;
 pub mod signature;
+pub mod webhooks;
 pub mod worker;

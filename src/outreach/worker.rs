@@ -21,6 +21,8 @@ use super::outbox::repo::{self, OutboxRow};
 use super::reminders;
 use super::seal::Sealer;
 use super::senders::{EmailSender, SendError, SmsSender};
+use super::webhooks::deliver::WebhookSender;
+use super::webhooks::repo as webhooks;
 use crate::config::{OutreachSettings, Settings};
 use crate::courses::repo as courses;
 use crate::courses::status::CheckinStatus;
@@ -54,8 +56,10 @@ pub struct Delivered {
 /// redeemed or has expired, or (a reminder) the work it reminds of is done. Checked just before
 /// sending, so a message that waited out an outage or quiet hours is not sent stale.
 fn withdrawn(conn: &mut DbConn, row: &OutboxRow, now: NaiveDateTime) -> QueryResult<Option<&'static str>> {
-    if !matches!(row.channel, Channel::Email | Channel::Sms) {
-        return Ok(None);
+    if row.channel == Channel::Webhook {
+        return Ok(webhooks::find(conn, &row.recipient)?
+            .is_none()
+            .then_some("not sent: the endpoint was deleted"));
     }
     let Ok(m) = serde_json::from_str::<LinkMessage>(&row.payload) else {
         return Ok(None);
@@ -90,6 +94,7 @@ fn withdrawn(conn: &mut DbConn, row: &OutboxRow, now: NaiveDateTime) -> QueryRes
 pub struct Deliverer {
     email: Option<EmailSender>,
     sms: Option<SmsSender>,
+    webhooks: WebhookSender,
     sealer: Sealer,
     settings: Arc<OutreachSettings>,
 }
@@ -100,6 +105,7 @@ impl Deliverer {
         Ok(Self {
             email: outreach.smtp.as_ref().map(EmailSender::new).transpose()?,
             sms: outreach.sms.as_ref().map(SmsSender::new).transpose()?,
+            webhooks: WebhookSender::new(outreach.webhook_allow_private),
             sealer: Sealer::new(settings.jwt_secret_bytes()),
             settings: outreach,
         })
@@ -138,7 +144,7 @@ impl Deliverer {
                 done.withdrawn += 1;
                 continue;
             }
-            match self.send(row) {
+            match self.send(conn, row, now) {
                 Ok(()) => sent.push(row.id.clone()),
                 Err(SendError(error)) => {
                     let attempt = u32::try_from(row.attempts).unwrap_or(0).saturating_add(1);
@@ -168,7 +174,7 @@ impl Deliverer {
     }
 
     /// Sends one message without recording anything (the pass records).
-    pub fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
+    pub fn send(&self, conn: &mut DbConn, row: &OutboxRow, now: NaiveDateTime) -> Result<(), SendError> {
         match row.channel {
             Channel::Email | Channel::Sms => {
                 let m: LinkMessage =
@@ -200,7 +206,7 @@ impl Deliverer {
                 }
                 Ok(())
             }
-            Channel::Webhook => Err(SendError("webhook delivery is not available yet".into())),
+            Channel::Webhook => self.webhooks.send(conn, &self.sealer, row, now),
         }
     }
 }

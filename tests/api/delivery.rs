@@ -209,7 +209,7 @@ async fn a_worker_killed_mid_batch_loses_nothing(backend: Backend) {
     let dying = repo::lease(&mut conn, t0, t0 + lease, worker::BATCH).unwrap();
     assert_eq!(dying.len(), 16);
     for row in &dying[..3] {
-        deliverer.send(row).unwrap();
+        deliverer.send(&mut conn, row, t0).unwrap();
     }
     // The survivor sends what was not leased, and leaves the dead worker's batch alone until
     // its lease ends.

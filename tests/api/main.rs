@@ -20,3 +20,4 @@ mod reviews;
 mod service;
 mod sessions;
 mod sinks;
+mod webhooks;

@@ -158,6 +158,9 @@ fn valid_body_for(method: &str, path: &str) -> Option<Value> {
             json!({"patient_id": uuid::Uuid::nil(), "purpose": "intake", "channel": "none"})
         }
         ("POST", "/api/v1/outbox/{id}/retry") => return None,
+        ("POST", "/api/v1/webhooks") => json!({"url": "https://93.184.216.34/hook", "events": ["ping"]}),
+        ("PATCH", "/api/v1/webhooks/{id}") => json!({"disabled": true}),
+        ("POST", "/api/v1/webhooks/{id}/rotate-secret" | "/api/v1/webhooks/{id}/test") => return None,
         ("GET" | "DELETE", _) => return None,
         other => panic!("add a valid body for {other:?} to the matrix"),
     };
@@ -169,7 +172,7 @@ async fn admin_routes_refuse_other_roles(backend: Backend) {
     let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
     let (_, patient) = app.patient_account("p@example.org").await;
     for token in [&clinician, &patient] {
-        for path in ["/api/v1/users", "/api/v1/audit", "/api/v1/outbox"] {
+        for path in ["/api/v1/users", "/api/v1/audit", "/api/v1/outbox", "/api/v1/webhooks"] {
             app.get(path, Some(token)).await.problem(403, "/problems/forbidden");
         }
     }

@@ -58,6 +58,18 @@ impl Sink {
         Sink::start(&["http", "--secret", SMS_SECRET, "--fail-first", &fail_first.to_string()])
     }
 
+    /// A webhook receiver verifying with the secrets in `secret_file` (one a line, read on every
+    /// request); the first `fail_first` requests get 503.
+    pub fn webhook_receiver(secret_file: &std::path::Path, fail_first: usize) -> Sink {
+        Sink::start(&[
+            "http",
+            "--secret-file",
+            secret_file.to_str().unwrap(),
+            "--fail-first",
+            &fail_first.to_string(),
+        ])
+    }
+
     /// What arrived so far.
     pub fn received(&self) -> Vec<Value> {
         self.received.lock().unwrap().clone()

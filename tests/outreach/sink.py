@@ -3,10 +3,12 @@
 an HTTP endpoint that checks Standard Webhooks signatures with the `standardwebhooks` library.
 
   sink.py smtp [--fail-first N]
-  sink.py http --secret whsec_... [--fail-first N]
+  sink.py http (--secret whsec_... | --secret-file PATH) [--fail-first N]
 
 Prints `PORT <n>` once listening, then one JSON line per message received (stdout), until
-killed. `--fail-first N` refuses the first N deliveries (SMTP 451, HTTP 503).
+killed. `--fail-first N` refuses the first N deliveries (SMTP 451, HTTP 503). `--secret-file`
+holds one secret a line, read on every request (a test writes it once the server has made the
+secret); each request reports which of them verify its signature.
 """
 import argparse
 import email
@@ -75,23 +77,33 @@ def smtp(args):
 def http(args):
     from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-    hook = Webhook(args.secret)
+    def secrets():
+        if args.secret_file:
+            try:
+                with open(args.secret_file) as f:
+                    return [line.strip() for line in f if line.strip()]
+            except FileNotFoundError:
+                return []
+        return [args.secret]
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
-            try:
-                hook.verify(body, headers)
-                verified = True
-            except WebhookVerificationError:
-                verified = False
+            verified_by = []
+            for i, secret in enumerate(secrets()):
+                try:
+                    Webhook(secret).verify(body, headers)
+                    verified_by.append(i)
+                except WebhookVerificationError:
+                    pass
             if should_fail(args.fail_first):
                 self.send_response(503)
                 self.end_headers()
                 return
             emit({
-                "verified": verified,
+                "verified": bool(verified_by),
+                "verified_by": verified_by,
                 "webhook_id": headers.get("webhook-id"),
                 "body": json.loads(body or b"null"),
             })
@@ -110,6 +122,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("kind", choices=["smtp", "http"])
     p.add_argument("--secret")
+    p.add_argument("--secret-file")
     p.add_argument("--fail-first", type=int, default=0)
     args = p.parse_args()
     smtp(args) if args.kind == "smtp" else http(args)

@@ -28,8 +28,8 @@ impl Channel {
         match self {
             Channel::Email => settings.smtp.is_some(),
             Channel::Sms => settings.sms.is_some(),
-            // Webhooks are delivered to registered endpoints (not built yet).
-            Channel::Webhook => false,
+            // Sent to registered endpoints; nothing to configure.
+            Channel::Webhook => true,
         }
     }
 }
