@@ -34,10 +34,13 @@ pub async fn create_webhook(
 ) -> Result<HttpResponse, ApiError> {
     let settings = state.settings.outreach.clone();
     let sealer = Sealer::new(state.settings.jwt_secret_bytes());
+    // The URL's name lookup runs before the transaction: no lock waits for DNS.
     let hook = state
-        .write(auth, move |conn, caller| {
-            service::create(conn, caller, body, &settings, &sealer)
-        })
+        .write_prepared(
+            auth,
+            move |_, caller| Ok((service::checked_url(caller, &body.url, &settings)?, body)),
+            move |conn, caller, (url, body)| service::create(conn, caller, body, url, &sealer),
+        )
         .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/webhooks/{}", hook.id)))
@@ -103,9 +106,18 @@ pub async fn update_webhook(
 ) -> Result<HttpResponse, ApiError> {
     let (id, settings) = (id.into_inner(), state.settings.outreach.clone());
     let hook = state
-        .write(auth, move |conn, caller| {
-            service::update(conn, caller, id, body, &settings)
-        })
+        .write_prepared(
+            auth,
+            move |_, caller| {
+                let url = body
+                    .url
+                    .as_deref()
+                    .map(|u| service::checked_url(caller, u, &settings))
+                    .transpose()?;
+                Ok((url, body))
+            },
+            move |conn, caller, (url, body)| service::update(conn, caller, id, body, url),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(hook))
 }
