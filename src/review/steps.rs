@@ -13,6 +13,8 @@ use crate::ids::{IntakeId, ReviewId, UserId};
 use crate::intake::access;
 use crate::intake::repo::{self as intake_repo, IntakeRow};
 use crate::intake::status::IntakeStatus;
+use crate::outreach::webhooks::model::WebhookEvent;
+use crate::outreach::webhooks::service as webhooks;
 use crate::state::{Audited, Caller};
 
 fn entry(row: ReviewRow, role: Role, name: &str) -> ReviewEntry {
@@ -146,6 +148,10 @@ pub fn review(
         assign_to,
     };
     let review = record(conn, caller, &mut row, step)?;
+    if to != from {
+        let data = serde_json::json!({"intake_id": row.id, "patient_id": row.patient_id, "status": to.as_str(), "previous_status": from.as_str()});
+        webhooks::emit(conn, WebhookEvent::IntakeStatusChanged, data, clock::now())?;
+    }
     Ok(ReviewResult {
         review,
         intake_status: to,

@@ -116,20 +116,66 @@ async fn a_submit_is_delivered_once_signed_and_without_patient_data(backend: Bac
         "sent once"
     );
 
+    // Subscribed to status changes too: a clinician starting the review is one more event.
+    let res = app
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            Some(&admin),
+            &json!({"events": ["intake.submitted", "intake.status_changed"]}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        res.json()["events"],
+        json!(["intake.status_changed", "intake.submitted"])
+    );
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.example.org");
+    let version = app
+        .get(&format!("/api/v1/intakes/{intake_id}"), Some(&clinician))
+        .await
+        .json()["version"]
+        .clone();
+    let res = app
+        .send(
+            crate::helpers::with_token(
+                actix_web::test::TestRequest::post().uri(&format!("/api/v1/intakes/{intake_id}/reviews")),
+                Some(&clinician),
+            )
+            .insert_header(("If-Match", format!("\"{version}\"")))
+            .set_json(json!({"action": "start_review"})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(
+        deliverer.deliver_due(&mut conn, clock::now(), &|| false).unwrap().sent,
+        1
+    );
+    let changed = receiver.sink.wait_for(2).remove(1);
+    assert_eq!(changed["body"]["type"], "intake.status_changed");
+    assert_eq!(changed["body"]["data"]["status"], "in_review");
+    assert_eq!(changed["body"]["data"]["previous_status"], "submitted");
+
     // The delivery log, and a test ping.
     let log = app
         .get(&format!("/api/v1/webhooks/{id}/deliveries"), Some(&admin))
         .await
         .json();
-    assert_eq!(log["items"][0]["status_code"], 204);
-    assert_eq!(log["items"][0]["event"], "intake.submitted");
-    assert_eq!(log["items"][0]["message_id"], messages[0].0);
+    // Newest first.
+    let events: Vec<&str> = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["intake.status_changed", "intake.submitted"]);
+    assert_eq!(log["items"][1]["status_code"], 204);
+    assert_eq!(log["items"][1]["message_id"], messages[0].0);
     let res = app
         .post(&format!("/api/v1/webhooks/{id}/test"), Some(&admin), &json!({}))
         .await;
     assert_eq!(res.status, 202);
     deliverer.deliver_due(&mut conn, clock::now(), &|| false).unwrap();
-    let ping = receiver.sink.wait_for(2).remove(1);
+    let ping = receiver.sink.wait_for(3).remove(2);
     assert_eq!(
         (ping["body"]["type"].as_str(), ping["verified"].as_bool()),
         (Some("ping"), Some(true))
@@ -166,7 +212,7 @@ async fn a_submit_is_delivered_once_signed_and_without_patient_data(backend: Bac
     assert_eq!(res.status, 204);
     let later = clock::now() + Duration::minutes(5);
     assert_eq!(deliverer.deliver_due(&mut conn, later, &|| false).unwrap().withdrawn, 1);
-    assert_eq!(receiver.sink.received().len(), 2);
+    assert_eq!(receiver.sink.received().len(), 3);
 }
 
 async fn a_failing_receiver_gets_growing_retries_then_dead(backend: Backend) {
