@@ -16,6 +16,24 @@ use crate::config::{SmsSettings, SmtpSettings};
 /// The bound on one delivery attempt (connect, talk, answer).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The HTTP client of the SMS gateway and of webhooks: the system's TLS (OpenSSL) with its
+/// roots, one bound on the whole exchange, no redirects (a gateway answers, and a redirect could
+/// lead past a webhook's address check), and any status handed back as an answer.
+pub fn http_agent(timeout: Duration, https_only: bool) -> ureq::Agent {
+    let tls = ureq::tls::TlsConfig::builder()
+        .provider(ureq::tls::TlsProvider::NativeTls)
+        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+        .build();
+    ureq::Agent::config_builder()
+        .tls_config(tls)
+        .timeout_global(Some(timeout))
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .https_only(https_only)
+        .build()
+        .into()
+}
+
 /// A failed delivery, as recorded in the message's `last_error` (no content, no recipient).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendError(pub String);
@@ -91,18 +109,7 @@ impl SmsSender {
     pub fn new(settings: &SmsSettings) -> anyhow::Result<Self> {
         let key = signature::key_of(settings.secret.expose_secret())
             .ok_or_else(|| anyhow::anyhow!("SMS_WEBHOOK_SECRET: must be whsec_ followed by base64"))?;
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
-        let agent = ureq::Agent::config_builder()
-            .tls_config(tls)
-            .timeout_global(Some(SEND_TIMEOUT))
-            // A gateway answers; it does not send us elsewhere.
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .build()
-            .into();
+        let agent = http_agent(SEND_TIMEOUT, false);
         Ok(Self {
             agent,
             url: settings.url.clone(),

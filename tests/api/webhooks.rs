@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use diesel::prelude::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use intake_api::auth::Role;
 use intake_api::clock;
@@ -13,7 +13,10 @@ use intake_api::outreach::outbox::model::{Channel, OutboxStatus};
 use intake_api::outreach::worker::Deliverer;
 use intake_api::schema::outbox;
 
-use crate::helpers::{spawn_with, spawn_with_settings, test_settings};
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+
+use crate::helpers::{TestApp, TestResponse, spawn_with, spawn_with_settings, test_settings};
 use crate::on_both_backends;
 use crate::sinks::Sink;
 
@@ -39,6 +42,27 @@ impl Receiver {
 impl Drop for Receiver {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.secrets);
+    }
+}
+
+impl<S, B> TestApp<S>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    /// Registers `url` for `events` as `admin`: the whole answer, with its secret.
+    async fn register_webhook(&self, admin: &str, url: &str, events: Value) -> Value {
+        let res = self
+            .post("/api/v1/webhooks", Some(admin), &json!({"url": url, "events": events}))
+            .await;
+        assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+        res.json()
+    }
+
+    /// Queues a `ping` to the endpoint.
+    async fn ping(&self, admin: &str, id: &str) -> TestResponse {
+        self.post(&format!("/api/v1/webhooks/{id}/test"), Some(admin), &json!({}))
+            .await
     }
 }
 
@@ -170,9 +194,7 @@ async fn a_submit_is_delivered_once_signed_and_without_patient_data(backend: Bac
     assert_eq!(events, ["intake.status_changed", "intake.submitted"]);
     assert_eq!(log["items"][1]["status_code"], 204);
     assert_eq!(log["items"][1]["message_id"], messages[0].0);
-    let res = app
-        .post(&format!("/api/v1/webhooks/{id}/test"), Some(&admin), &json!({}))
-        .await;
+    let res = app.ping(&admin, &id).await;
     assert_eq!(res.status, 202);
     deliverer.deliver_due(&mut conn, clock::now(), &|| false).unwrap();
     let ping = receiver.sink.wait_for(3).remove(2);
@@ -192,8 +214,7 @@ async fn a_submit_is_delivered_once_signed_and_without_patient_data(backend: Bac
         )
         .await;
     assert_eq!(res.json()["disabled"], true);
-    app.post(&format!("/api/v1/webhooks/{id}/test"), Some(&admin), &json!({}))
-        .await;
+    app.ping(&admin, &id).await;
     assert_eq!(
         deliverer
             .deliver_due(&mut conn, clock::now(), &|| false)
@@ -221,16 +242,10 @@ async fn a_failing_receiver_gets_growing_retries_then_dead(backend: Backend) {
     let app = spawn_with_settings(backend, &settings).await;
     let (_, admin) = app.staff(Role::Admin, "admin@clinic.example.org");
     let hook = app
-        .post(
-            "/api/v1/webhooks",
-            Some(&admin),
-            &json!({"url": receiver.sink.http_url(), "events": ["ping"]}),
-        )
-        .await
-        .json();
-    let id = hook["id"].as_str().unwrap();
-    app.post(&format!("/api/v1/webhooks/{id}/test"), Some(&admin), &json!({}))
+        .register_webhook(&admin, &receiver.sink.http_url(), json!(["ping"]))
         .await;
+    let id = hook["id"].as_str().unwrap();
+    app.ping(&admin, id).await;
     let mut conn = app.state.pool.get().unwrap();
     let deliverer = Deliverer::new(&app.state.settings).unwrap();
     let mut now = clock::now();
@@ -267,13 +282,8 @@ async fn a_rotated_secret_verifies_beside_the_old_one_for_a_day(backend: Backend
     let app = spawn_with_settings(backend, &settings).await;
     let (_, admin) = app.staff(Role::Admin, "admin@clinic.example.org");
     let hook = app
-        .post(
-            "/api/v1/webhooks",
-            Some(&admin),
-            &json!({"url": receiver.sink.http_url(), "events": ["ping"]}),
-        )
-        .await
-        .json();
+        .register_webhook(&admin, &receiver.sink.http_url(), json!(["ping"]))
+        .await;
     let id = hook["id"].as_str().unwrap();
     let old = hook["secret"].as_str().unwrap().to_owned();
     let res = app
@@ -291,12 +301,10 @@ async fn a_rotated_secret_verifies_beside_the_old_one_for_a_day(backend: Backend
 
     let mut conn = app.state.pool.get().unwrap();
     let deliverer = Deliverer::new(&app.state.settings).unwrap();
-    app.post(&format!("/api/v1/webhooks/{id}/test"), Some(&admin), &json!({}))
-        .await;
+    app.ping(&admin, id).await;
     deliverer.deliver_due(&mut conn, clock::now(), &|| false).unwrap();
     // During the overlap both secrets verify; after it, only the new one.
-    app.post(&format!("/api/v1/webhooks/{id}/test"), Some(&admin), &json!({}))
-        .await;
+    app.ping(&admin, id).await;
     deliverer
         .deliver_due(&mut conn, clock::now() + Duration::hours(25), &|| false)
         .unwrap();
@@ -338,20 +346,9 @@ async fn internal_addresses_need_the_flag(backend: Backend) {
     let allowed = spawn_with_settings(backend, &settings).await;
     let (_, admin) = allowed.staff(Role::Admin, "admin@clinic.example.org");
     let hook = allowed
-        .post(
-            "/api/v1/webhooks",
-            Some(&admin),
-            &json!({"url": receiver.sink.http_url(), "events": ["ping"]}),
-        )
-        .await
-        .json();
-    allowed
-        .post(
-            &format!("/api/v1/webhooks/{}/test", hook["id"].as_str().unwrap()),
-            Some(&admin),
-            &json!({}),
-        )
+        .register_webhook(&admin, &receiver.sink.http_url(), json!(["ping"]))
         .await;
+    allowed.ping(&admin, hook["id"].as_str().unwrap()).await;
     let strict = Deliverer::new(&test_settings(&allowed.db, &[])).unwrap();
     let mut conn = allowed.state.pool.get().unwrap();
     assert_eq!(

@@ -14,7 +14,7 @@ use super::service::seal_context;
 use crate::db::DbConn;
 use crate::outreach::outbox::repo::OutboxRow;
 use crate::outreach::seal::Sealer;
-use crate::outreach::senders::SendError;
+use crate::outreach::senders::{SendError, http_agent};
 use crate::outreach::signature;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,19 +32,7 @@ struct Envelope {
 
 impl WebhookSender {
     pub fn new(allow_private: bool) -> Self {
-        let tls = ureq::tls::TlsConfig::builder()
-            .provider(ureq::tls::TlsProvider::NativeTls)
-            .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-            .build();
-        let agent = ureq::Agent::config_builder()
-            .tls_config(tls)
-            .timeout_global(Some(TIMEOUT))
-            // A redirect could lead past the address check.
-            .max_redirects(0)
-            .http_status_as_error(false)
-            .https_only(!allow_private)
-            .build()
-            .into();
+        let agent = http_agent(TIMEOUT, !allow_private);
         Self { agent, allow_private }
     }
 
