@@ -38,6 +38,22 @@ pub fn http_agent(timeout: Duration, https_only: bool) -> ureq::Agent {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendError(pub String);
 
+/// Why a message did not go out on this attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Undelivered {
+    /// It must not go out any more (its link withdrawn, its work done, its endpoint deleted):
+    /// recorded dead with this reason, never retried.
+    Withdrawn(&'static str),
+    /// The attempt failed; tried again after the backoff.
+    Failed(SendError),
+}
+
+impl From<SendError> for Undelivered {
+    fn from(e: SendError) -> Self {
+        Undelivered::Failed(e)
+    }
+}
+
 pub struct EmailSender {
     transport: SmtpTransport,
     from: Mailbox,

@@ -20,9 +20,8 @@ use super::outbox::model::Channel;
 use super::outbox::repo::{self, OutboxRow};
 use super::reminders;
 use super::seal::Sealer;
-use super::senders::{EmailSender, SendError, SmsSender};
+use super::senders::{EmailSender, SendError, SmsSender, Undelivered};
 use super::webhooks::deliver::WebhookSender;
-use super::webhooks::repo as webhooks;
 use crate::config::{OutreachSettings, Settings};
 use crate::courses::repo as courses;
 use crate::courses::status::CheckinStatus;
@@ -55,15 +54,7 @@ pub struct Delivered {
 /// Why a link message should no longer go out, if it should not: its invitation was revoked,
 /// redeemed or has expired, or (a reminder) the work it reminds of is done. Checked just before
 /// sending, so a message that waited out an outage or quiet hours is not sent stale.
-fn withdrawn(conn: &mut DbConn, row: &OutboxRow, now: NaiveDateTime) -> QueryResult<Option<&'static str>> {
-    if row.channel == Channel::Webhook {
-        return Ok(webhooks::find(conn, &row.recipient)?
-            .is_none()
-            .then_some("not sent: the endpoint was deleted"));
-    }
-    let Ok(m) = serde_json::from_str::<LinkMessage>(&row.payload) else {
-        return Ok(None);
-    };
+fn withdrawn(conn: &mut DbConn, m: &LinkMessage, now: NaiveDateTime) -> QueryResult<Option<&'static str>> {
     let Ok(id) = uuid::Uuid::parse_str(&m.invitation_id) else {
         return Ok(None);
     };
@@ -111,10 +102,6 @@ impl Deliverer {
         })
     }
 
-    pub fn settings(&self) -> &OutreachSettings {
-        &self.settings
-    }
-
     /// One pass: takes up to [`BATCH`] messages due at `now` and tries each once. `stopping` is
     /// asked between messages; when it says yes, the untried rest is handed back at once.
     pub fn deliver_due(
@@ -139,14 +126,13 @@ impl Deliverer {
                 repo::release(conn, &rest)?;
                 break;
             }
-            if let Some(reason) = withdrawn(conn, row, now)? {
-                repo::mark_failed(conn, &row.id, reason, None)?;
-                done.withdrawn += 1;
-                continue;
-            }
             match self.send(conn, row, now) {
                 Ok(()) => sent.push(row.id.clone()),
-                Err(SendError(error)) => {
+                Err(Undelivered::Withdrawn(reason)) => {
+                    repo::mark_failed(conn, &row.id, reason, None)?;
+                    done.withdrawn += 1;
+                }
+                Err(Undelivered::Failed(SendError(error))) => {
                     let attempt = u32::try_from(row.attempts).unwrap_or(0).saturating_add(1);
                     let retry_at = match backoff::after_failure(
                         attempt,
@@ -173,12 +159,16 @@ impl Deliverer {
         Ok(done)
     }
 
-    /// Sends one message without recording anything (the pass records).
-    pub fn send(&self, conn: &mut DbConn, row: &OutboxRow, now: NaiveDateTime) -> Result<(), SendError> {
+    /// Sends one message, unless it was withdrawn meanwhile, without recording anything (the
+    /// pass records).
+    pub fn send(&self, conn: &mut DbConn, row: &OutboxRow, now: NaiveDateTime) -> Result<(), Undelivered> {
         match row.channel {
             Channel::Email | Channel::Sms => {
                 let m: LinkMessage =
                     serde_json::from_str(&row.payload).map_err(|e| SendError(format!("payload: {e}")))?;
+                if let Some(reason) = withdrawn(conn, &m, now).map_err(|e| SendError(format!("database: {e}")))? {
+                    return Err(Undelivered::Withdrawn(reason));
+                }
                 let sealed = row
                     .secret
                     .as_deref()

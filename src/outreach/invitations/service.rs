@@ -375,7 +375,7 @@ pub async fn redeem(state: &AppState, meta: RequestMeta, req: RedeemRequest) -> 
                 &[event()],
             )?;
             let intake_id = match row.intake_id {
-                Some(id) if intakes::find(conn, id)?.is_some() => Some(id.into()),
+                Some(id) if intakes::current_version(conn, id)?.is_some() => Some(id.into()),
                 _ => None,
             };
             Ok(Redeemed::Opened(RedeemResponse {

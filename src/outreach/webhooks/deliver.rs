@@ -14,7 +14,7 @@ use super::service::seal_context;
 use crate::db::DbConn;
 use crate::outreach::outbox::repo::OutboxRow;
 use crate::outreach::seal::Sealer;
-use crate::outreach::senders::{SendError, http_agent};
+use crate::outreach::senders::{SendError, Undelivered, http_agent};
 use crate::outreach::signature;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -42,12 +42,12 @@ impl WebhookSender {
         sealer: &Sealer,
         row: &OutboxRow,
         now: NaiveDateTime,
-    ) -> Result<(), SendError> {
+    ) -> Result<(), Undelivered> {
         let endpoint = repo::find(conn, &row.recipient)
             .map_err(|e| SendError(format!("database: {e}")))?
-            .ok_or_else(|| SendError("the endpoint was deleted".into()))?;
+            .ok_or(Undelivered::Withdrawn("not sent: the endpoint was deleted"))?;
         if endpoint.disabled {
-            return Err(SendError("the endpoint is paused (disabled)".into()));
+            return Err(SendError("the endpoint is paused (disabled)".into()).into());
         }
         let event = serde_json::from_str::<Envelope>(&row.payload)
             .map(|e| e.event)
@@ -71,7 +71,7 @@ impl WebhookSender {
         repo::record_delivery(conn, &log).map_err(|e| SendError(format!("database: {e}")))?;
         match error {
             None => Ok(()),
-            Some(e) => Err(SendError(e)),
+            Some(e) => Err(SendError(e).into()),
         }
     }
 
