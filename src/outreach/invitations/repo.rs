@@ -63,9 +63,9 @@ pub fn find_by_token(conn: &mut DbConn, token_hash: &str) -> QueryResult<Option<
         .optional()
 }
 
-/// Counts a wrong date of birth; revokes at `max`. The new count, or `None` when the invitation
-/// was no longer pending (a concurrent redeem or revoke won).
-pub fn count_failure(conn: &mut DbConn, id: InvitationId, max: i32, now: NaiveDateTime) -> QueryResult<Option<i32>> {
+/// Counts a wrong date of birth against a pending invitation (none other: a concurrent redeem or
+/// revoke won); revokes it at `max`.
+pub fn count_failure(conn: &mut DbConn, id: InvitationId, max: i32, now: NaiveDateTime) -> QueryResult<()> {
     let pending = invitations::table
         .find(id)
         .filter(invitations::status.eq(InvitationStatus::Pending));
@@ -73,7 +73,7 @@ pub fn count_failure(conn: &mut DbConn, id: InvitationId, max: i32, now: NaiveDa
         .set(invitations::failed_attempts.eq(invitations::failed_attempts + 1))
         .execute(conn)?;
     if n == 0 {
-        return Ok(None);
+        return Ok(());
     }
     let count: i32 = invitations::table
         .find(id)
@@ -82,7 +82,7 @@ pub fn count_failure(conn: &mut DbConn, id: InvitationId, max: i32, now: NaiveDa
     if count >= max {
         revoke(conn, id, "too_many_attempts", now)?;
     }
-    Ok(Some(count))
+    Ok(())
 }
 
 /// Marks a pending invitation redeemed; `false` when it was not pending (used twice, or a
@@ -101,16 +101,16 @@ pub fn redeem(conn: &mut DbConn, id: InvitationId, now: NaiveDateTime) -> QueryR
     .map(|n| n == 1)
 }
 
-/// Revokes a pending invitation and the pending links of its reminders; `false` when it was not
-/// pending.
-pub fn revoke(conn: &mut DbConn, id: InvitationId, reason: &str, now: NaiveDateTime) -> QueryResult<bool> {
+/// Revokes a pending invitation and the pending links of its reminders (an invitation no longer
+/// pending stays as it is).
+pub fn revoke(conn: &mut DbConn, id: InvitationId, reason: &str, now: NaiveDateTime) -> QueryResult<()> {
     let changes = (
         invitations::status.eq(InvitationStatus::Revoked),
         invitations::revoked_at.eq(Some(now)),
         invitations::revoked_reason.eq(Some(reason)),
     );
     let pending = invitations::status.eq(InvitationStatus::Pending);
-    let revoked = diesel::update(invitations::table.find(id).filter(pending))
+    diesel::update(invitations::table.find(id).filter(pending))
         .set(changes)
         .execute(conn)?;
     diesel::update(
@@ -120,7 +120,7 @@ pub fn revoke(conn: &mut DbConn, id: InvitationId, reason: &str, now: NaiveDateT
     )
     .set(changes)
     .execute(conn)?;
-    Ok(revoked == 1)
+    Ok(())
 }
 
 /// A page, newest first, after the `(created_at, id)` of the previous page. `expired` and
