@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::access;
@@ -26,6 +27,8 @@ use crate::http::pagination::{self, CursorCodec, Page, Paged};
 use crate::ids::{CourseId, IntakeId, Json, PatientId};
 use crate::intake::access as intake_access;
 use crate::intake::status::IntakeStatus;
+use crate::outreach::webhooks::model::WebhookEvent;
+use crate::outreach::webhooks::service as webhooks;
 use crate::screening::model::{Flag, Severity};
 use crate::screening::policy::ScreeningConfig;
 use crate::state::{Audited, Caller};
@@ -80,6 +83,8 @@ pub fn create(conn: &mut DbConn, caller: &Caller, req: CreateCourseRequest) -> R
         caller.origin(),
         &[AuditEvent::new("course.create", "course", row.id).patient(row.patient_id)],
     )?;
+    let data = json!({"course_id": row.id, "patient_id": row.patient_id, "intake_id": row.intake_id, "status": row.status.as_str()});
+    webhooks::emit(conn, WebhookEvent::CourseCreated, data, now)?;
     response(conn, caller, row)
 }
 
@@ -361,10 +366,15 @@ fn measure(
     Ok(outcome::compute(baseline.as_ref(), &measurements, cutoffs))
 }
 
-/// Recomputes and stores a course's outcomes (after a completed check-in).
+/// Recomputes and stores a course's outcomes (after a completed check-in); a changed
+/// classification is a `course.outcome_changed` event.
 pub fn recompute_outcomes(conn: &mut DbConn, row: &CourseRow, settings: &CourseSettings) -> Result<(), ApiError> {
     let (outcomes, _) = measure(conn, row, &settings.outcome_cutoffs)?;
     let now = clock::now();
+    let before: BTreeMap<String, String> = repo::outcomes_of(conn, row.id)?
+        .into_iter()
+        .map(|o| (o.instrument, o.classification))
+        .collect();
     let rows = outcomes
         .into_values()
         .map(|o| {
@@ -382,6 +392,15 @@ pub fn recompute_outcomes(conn: &mut DbConn, row: &CourseRow, settings: &CourseS
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
+    let changed: Vec<Value> = rows
+        .iter()
+        .filter(|o| before.get(&o.instrument) != Some(&o.classification))
+        .map(|o| json!({"instrument": o.instrument, "classification": o.classification, "previous_classification": before.get(&o.instrument)}))
+        .collect();
     repo::replace_outcomes(conn, row.id, &rows)?;
+    if !changed.is_empty() {
+        let data = json!({"course_id": row.id, "patient_id": row.patient_id, "outcomes": changed});
+        webhooks::emit(conn, WebhookEvent::CourseOutcomeChanged, data, now)?;
+    }
     Ok(())
 }

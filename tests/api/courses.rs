@@ -36,7 +36,7 @@ fn side_effects(bladder: i64) -> Value {
         "feeling_unreal": 1, "anxiety": 0, "hallucinations": 0, "bladder": bladder, "blood_in_urine": 0, "other": 0})
 }
 
-fn pre_session_answers(phq9_total: i64, pain_average: i64) -> Value {
+pub(crate) fn pre_session_answers(phq9_total: i64, pain_average: i64) -> Value {
     json!({"screenings": {"phq9": phq9(phq9_total, 0), "pain_nrs": pain(pain_average),
         "peg": {"pain": pain_average, "enjoyment": 4, "activity": 4}, "ketamine_side_effects": side_effects(0)}})
 }
@@ -174,7 +174,7 @@ where
     }
 
     /// Records a complete, unremarkable session and completes it; returns the session.
-    async fn run_session(&self, session: &str, clinician: &str) -> Value {
+    pub(crate) async fn run_session(&self, session: &str, clinician: &str) -> Value {
         let path = format!("/api/v1/sessions/{session}");
         let etag = self
             .get(&path, Some(clinician))

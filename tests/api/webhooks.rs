@@ -360,7 +360,105 @@ async fn internal_addresses_need_the_flag(backend: Backend) {
     assert!(receiver.sink.received().is_empty());
 }
 
+/// The course's events, each written with its change: ids and statuses only.
+async fn course_events_carry_ids_and_statuses(backend: Backend) {
+    let receiver = Receiver::start(0);
+    let settings = settings();
+    let app = spawn_with_settings(backend, &settings).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.example.org");
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.example.org");
+    let p = app.intake_with("ana@example.org", 10, 8, &clinician, true).await;
+    let events = json!([
+        "course.created",
+        "session.completed",
+        "checkin.completed",
+        "checkin.urgent_flag",
+        "course.outcome_changed"
+    ]);
+    app.register_webhook(&admin, &receiver.sink.http_url(), events).await;
+    let mut conn = app.state.pool.get().unwrap();
+    let payloads = |conn: &mut intake_api::db::DbConn| -> Vec<Value> {
+        let rows: Vec<String> = outbox::table
+            .order(outbox::id.asc())
+            .select(outbox::payload)
+            .load(conn)
+            .unwrap();
+        rows.iter().map(|r| serde_json::from_str(r).unwrap()).collect()
+    };
+
+    let course = app.start_course(&p.intake, &clinician).await.json();
+    let course_id = course["id"].as_str().unwrap().to_owned();
+    let sent = payloads(&mut conn);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["type"], "course.created");
+    assert_eq!(
+        sent[0]["data"],
+        json!({"course_id": course_id, "patient_id": p.patient_id, "intake_id": p.intake, "status": "active"})
+    );
+
+    let session = app
+        .post(
+            &format!("/api/v1/courses/{course_id}/sessions"),
+            Some(&clinician),
+            &json!({"scheduled_at": crate::courses::later(24)}),
+        )
+        .await
+        .json();
+    // The pre-session check-in: PHQ-9 10 → 7 (6 + item 9) is a new outcome, a partial
+    // response; item 9 answered 1 is urgent.
+    let mut answers = crate::courses::pre_session_answers(6, 8);
+    answers["screenings"]["phq9"]["9"] = json!(1);
+    answers["screenings"]["asq"] = json!({"1": "no", "2": "no", "3": "no", "4": "no"});
+    let checkin = session["checkin_id"].as_str().unwrap();
+    let res = app
+        .post(&format!("/api/v1/checkins/{checkin}/submit"), Some(&p.token), &answers)
+        .await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let sent = payloads(&mut conn);
+    let of = |kind: &str| -> Value {
+        let found: Vec<&Value> = sent.iter().filter(|m| m["type"] == kind).collect();
+        assert_eq!(found.len(), 1, "one {kind}");
+        found[0]["data"].clone()
+    };
+    assert_eq!(sent.len(), 4);
+    let completed = json!({"checkin_id": checkin, "course_id": course_id, "patient_id": p.patient_id,
+        "kind": "pre_session", "status": "completed", "late": false});
+    assert_eq!(of("checkin.completed"), completed);
+    assert_eq!(of("checkin.urgent_flag"), completed);
+    let outcomes = of("course.outcome_changed");
+    assert_eq!(
+        (outcomes["course_id"].as_str(), outcomes["patient_id"].as_str()),
+        (Some(course_id.as_str()), Some(p.patient_id.as_str()))
+    );
+    let phq9 = outcomes["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["instrument"] == "phq9")
+        .unwrap()
+        .clone();
+    assert_eq!(phq9["previous_classification"], Value::Null);
+    assert_eq!(phq9["classification"], "partial_response");
+
+    let session_id = session["id"].as_str().unwrap();
+    app.run_session(session_id, &clinician).await;
+    let sent = payloads(&mut conn);
+    assert_eq!(sent.len(), 5);
+    let done = sent.iter().find(|m| m["type"] == "session.completed").unwrap();
+    assert_eq!(
+        done["data"],
+        json!({"session_id": session_id, "course_id": course_id, "patient_id": p.patient_id, "status": "completed"})
+    );
+    for m in &sent {
+        let body = m.to_string();
+        for private in ["Ana", "staff-only", "72.5", "36.3", "suicid"] {
+            assert!(!body.contains(private), "{private:?} in {body}");
+        }
+    }
+}
+
 on_both_backends!(
+    course_events_carry_ids_and_statuses,
     a_submit_is_delivered_once_signed_and_without_patient_data,
     a_failing_receiver_gets_growing_retries_then_dead,
     a_rotated_secret_verifies_beside_the_old_one_for_a_day,

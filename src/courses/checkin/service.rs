@@ -14,6 +14,8 @@ use crate::courses::status::CheckinStatus;
 use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::ids::{CheckinId, CourseId, Json};
+use crate::outreach::webhooks::model::WebhookEvent;
+use crate::outreach::webhooks::service as webhooks;
 use crate::screening::instruments::InstrumentCode;
 use crate::screening::model::{Flag, Severity};
 use crate::screening::policy::{Answers, Scores, ScreeningConfig};
@@ -169,5 +171,12 @@ pub fn submit(
         caller.origin(),
         &[AuditEvent::new("checkin.submit", "checkin", row.id).patient(row.patient_id)],
     )?;
+    // Integrators are told in this transaction: ids and statuses only.
+    let data = serde_json::json!({"checkin_id": row.id, "course_id": row.course_id, "patient_id": row.patient_id,
+        "kind": row.kind.as_str(), "status": row.status.as_str(), "late": row.late});
+    webhooks::emit(conn, WebhookEvent::CheckinCompleted, data.clone(), now)?;
+    if !urgent.is_empty() {
+        webhooks::emit(conn, WebhookEvent::CheckinUrgentFlag, data, now)?;
+    }
     response(row)
 }

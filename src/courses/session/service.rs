@@ -17,6 +17,8 @@ use crate::db::DbConn;
 use crate::error::ApiError;
 use crate::http::etag::IfMatch;
 use crate::ids::{CourseId, InfusionId, Json};
+use crate::outreach::webhooks::model::WebhookEvent;
+use crate::outreach::webhooks::service as webhooks;
 use crate::screening::model::Cutoffs;
 use crate::screening::policy::ScreeningConfig;
 use crate::state::{Audited, Caller};
@@ -221,9 +223,14 @@ pub fn complete(
         missing.sort_by(|a, b| a.field.cmp(&b.field));
         return Err(ApiError::Validation(missing));
     }
+    let now = clock::now();
     row.status = SessionStatus::Completed;
-    row.completed_at = Some(clock::now());
-    save(conn, caller, row, course, "session.complete")
+    row.completed_at = Some(now);
+    let data = serde_json::json!({"session_id": row.id, "course_id": course.id, "patient_id": row.patient_id, "status": row.status.as_str()});
+    let session = save(conn, caller, row, course, "session.complete")?;
+    // Integrators are told in this transaction: ids and statuses only.
+    webhooks::emit(conn, WebhookEvent::SessionCompleted, data, now)?;
+    Ok(session)
 }
 
 /// Cancels a planned session and its open pre-session check-in.
