@@ -53,6 +53,7 @@ the server never declines a patient. Errors are RFC 9457 problem+json.",
         (name = "intakes", description = "Intake documents: drafts, sections, submit, consent"),
         (name = "reviews", description = "Clinician review of submitted intakes"),
         (name = "instruments", description = "Screening questionnaires (public catalogue) and score previews"),
+        (name = "fhir", description = "The instruments as FHIR R4 Questionnaires (HL7 SDC), public"),
         (name = "courses", description = "Treatment courses after an approved intake: protocol, flags, outcomes"),
         (name = "sessions", description = "Infusion sessions: pre-checks, vital signs, dose, adverse events, discharge"),
         (name = "checkins", description = "The patient's check-in questionnaires before sessions and after the course"),
@@ -91,6 +92,7 @@ pub fn api(cfg: &mut ServiceConfig) {
         .service(scope("/api/v1/sessions").configure(courses::session_routes))
         .service(scope("/api/v1/checkins").configure(courses::checkin_routes))
         .service(scope("/api/v1/instruments").configure(instruments::routes))
+        .service(scope("/api/v1/fhir").configure(fhir::sdc::routes))
         .service(
             scope("/api/v1/intakes")
                 .configure(review::routes)

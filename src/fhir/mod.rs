@@ -1,8 +1,12 @@
-//! FHIR R4 export of an intake (`GET /api/v1/intakes/{id}/fhir`) and of a treatment course
-//! (`GET /api/v1/courses/{id}/fhir`), staff only.
+//! FHIR R4: export of an intake (`GET /api/v1/intakes/{id}/fhir`) and of a treatment course
+//! (`GET /api/v1/courses/{id}/fhir`), staff only; the instruments as SDC Questionnaires and
+//! QuestionnaireResponses taken in as screenings ([`sdc`]).
 
 pub mod bundle;
 pub mod course;
+pub mod questionnaire;
+pub mod questionnaire_response;
+pub mod sdc;
 
 use actix_web::{HttpResponse, get, web};
 use uuid::Uuid;
@@ -17,9 +21,9 @@ use crate::{clock, courses, patients};
 
 pub const FHIR_JSON: &str = "application/fhir+json";
 
-/// The export route (under `/api/v1/intakes`).
+/// The export and screening routes (under `/api/v1/intakes`).
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(export_intake_fhir);
+    cfg.service(export_intake_fhir).configure(sdc::intake_routes);
 }
 
 /// The course export route (under `/api/v1/courses`).

@@ -17,6 +17,7 @@ use crate::http::etag::IfMatch;
 use crate::ids::{IntakeId, PatientId, UserId};
 use crate::patients::api::PatientFields;
 use crate::patients::{repo as patients_repo, service as patients};
+use crate::screening::instruments::InstrumentCode;
 use crate::screening::policy::{self, ScreeningConfig};
 use crate::state::Caller;
 use crate::validation::FieldIssue;
@@ -206,19 +207,48 @@ pub fn patch(
     req: PatchIntakeRequest,
     cfg: &ScreeningConfig,
 ) -> Result<IntakeResponse, ApiError> {
+    change(conn, caller, id, if_match, cfg, |_| req.sections)
+}
+
+/// Stores one instrument's answers as that screening, keeping the others (a
+/// QuestionnaireResponse for one Questionnaire); validated like a `PATCH` of the screenings.
+pub fn put_screening(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: IntakeId,
+    if_match: IfMatch,
+    code: InstrumentCode,
+    answers: serde_json::Value,
+    cfg: &ScreeningConfig,
+) -> Result<IntakeResponse, ApiError> {
+    change(conn, caller, id, if_match, cfg, |sections| {
+        let mut screenings = sections.screenings.clone().unwrap_or_default();
+        screenings.insert(code.as_str().to_owned(), answers);
+        SectionsInput {
+            screenings: Some(Some(screenings)),
+            ..SectionsInput::default()
+        }
+    })
+}
+
+/// Applies the sections `input` makes of the stored ones, when `If-Match` names the current
+/// version and the status allows edits.
+fn change(
+    conn: &mut DbConn,
+    caller: &Caller,
+    id: IntakeId,
+    if_match: IfMatch,
+    cfg: &ScreeningConfig,
+    input: impl FnOnce(&Sections) -> SectionsInput,
+) -> Result<IntakeResponse, ApiError> {
     let mut row = access::changeable_for_update(conn, caller, id, "intake.update")?;
     if_match.check(row.version)?;
     if !row.status.editable() {
         return Err(not_editable(row.status));
     }
     let mut sections = row.sections.get()?;
-    apply(
-        &mut sections,
-        req.sections,
-        caller,
-        signer_of(caller, row.patient_id),
-        cfg,
-    )?;
+    let input = input(&sections);
+    apply(&mut sections, input, caller, signer_of(caller, row.patient_id), cfg)?;
     let expected = row.version;
     row.sections = sections.to_json()?;
     row.version += 1;

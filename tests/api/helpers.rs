@@ -445,8 +445,6 @@ where
     }
 }
 
-/// Validates a FHIR document with `tests/fhir/validate_r4.py` (FHIR R4 4.0.1 models).
-/// The interpreter is `FHIR_VALIDATOR_PYTHON`, or `.venv-fhir/bin/python` (made by `.ci/run`).
 /// The code pyotp (an independent RFC 6238 implementation) computes from an `otpauth://` URI,
 /// `offset` seconds from now.
 pub fn pyotp_code(uri: &str, offset: i64) -> String {
@@ -465,6 +463,8 @@ pub fn pyotp_code(uri: &str, offset: i64) -> String {
     code
 }
 
+/// Validates a FHIR resource with `tests/fhir/validate_r4.py` (FHIR R4 4.0.1 models).
+/// The interpreter is `FHIR_VALIDATOR_PYTHON`, or `.venv-fhir/bin/python` (made by `.ci/run`).
 pub fn validate_fhir_r4(doc: &Value) -> Result<String, String> {
     let root = env!("CARGO_MANIFEST_DIR");
     let python = std::env::var("FHIR_VALIDATOR_PYTHON").unwrap_or_else(|_| format!("{root}/.venv-fhir/bin/python"));

@@ -16,6 +16,7 @@ mod migrations;
 mod openapi;
 mod outbox;
 mod patients;
+mod questionnaires;
 mod reviews;
 mod service;
 mod sessions;

@@ -134,6 +134,7 @@ fn valid_body_for(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/instruments/{id}/score") => json!({"answers": {}}),
         ("POST", "/api/v1/intakes") => json!({}),
         ("PATCH", "/api/v1/intakes/{id}") => json!({"sections": {}}),
+        ("PUT", "/api/v1/intakes/{id}/screenings/{id}") => json!({"resourceType": "QuestionnaireResponse"}),
         ("POST", "/api/v1/intakes/{id}/submit" | "/api/v1/auth/logout") => return None,
         ("POST", "/api/v1/auth/password") => {
             json!({"current_password": "long enough passphrase", "new_password": "another long passphrase"})

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::code::InstrumentCode;
 use super::common::Module;
-use super::form::{Instrument, ItemKind, VERSION, choice, item, t};
+use super::form::{Answer, Condition, Instrument, ItemKind, VERSION, choice, item, t};
 use crate::screening::answers::Reader;
 use crate::screening::model::{Cutoffs, Flag, ScoreResult, Severity, Source};
 
@@ -70,7 +70,13 @@ pub fn definition() -> Instrument {
             ItemKind::SingleChoice,
             vec![choice(json!("yes"), t("Yes", "Sí")), choice(json!("no"), t("No", "No"))],
         )
-        .when("any of items 1-4 is yes or refused"),
+        .when_answered(
+            "any of items 1-4 is yes or refused",
+            Condition {
+                items: &["1", "2", "3", "4"],
+                equals: &[Answer::Code("yes"), Answer::Code("refused")],
+            },
+        ),
     ];
     Instrument {
         code: InstrumentCode::Asq,

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::code::InstrumentCode;
 use super::common::Module;
-use super::form::{Instrument, ItemKind, VERSION, item, t, yes_no};
+use super::form::{Answer, Condition, Instrument, ItemKind, VERSION, item, t, yes_no};
 use crate::screening::answers::Reader;
 use crate::screening::model::{Cutoffs, Flag, ScoreResult, Severity, Source};
 
@@ -13,6 +13,12 @@ pub const MODULE: Module = Module {
     score,
     cutoffs,
     example,
+};
+
+/// Questions 3-5 follow a yes to question 2.
+const Q2_YES: Condition = Condition {
+    items: &["2"],
+    equals: &[Answer::Bool(true)],
 };
 
 /// The questionnaire as it is shown and documented.
@@ -29,25 +35,32 @@ pub fn definition() -> Instrument {
             "Active thoughts of suicide (past month)",
             "Pensamientos activos de suicidio (último mes)",
         ),
-        q("3", "Thought about how (method)", "Pensó en cómo hacerlo (método)").when("question 2 is yes"),
+        q("3", "Thought about how (method)", "Pensó en cómo hacerlo (método)")
+            .when_answered("question 2 is yes", Q2_YES),
         q(
             "4",
             "Intention of acting on the thoughts",
             "Intención de actuar según esos pensamientos",
         )
-        .when("question 2 is yes"),
+        .when_answered("question 2 is yes", Q2_YES),
         q(
             "5",
             "Worked out details or a plan, with intent",
             "Elaboró detalles o un plan, con intención",
         )
-        .when("question 2 is yes"),
+        .when_answered("question 2 is yes", Q2_YES),
         q(
             "6",
             "Any suicidal behaviour (lifetime)",
             "Alguna conducta suicida (en la vida)",
         ),
-        q("6b", "Was it within the past 3 months?", "¿Fue en los últimos 3 meses?").when("question 6 is yes"),
+        q("6b", "Was it within the past 3 months?", "¿Fue en los últimos 3 meses?").when_answered(
+            "question 6 is yes",
+            Condition {
+                items: &["6"],
+                equals: &[Answer::Bool(true)],
+            },
+        ),
     ];
     Instrument {
         code: InstrumentCode::CssrsScreen,

@@ -36,6 +36,22 @@ impl ItemKind {
     }
 }
 
+/// An answer a condition compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Bool(bool),
+    Int(i64),
+    Code(&'static str),
+}
+
+/// When a conditional item is asked: any of `items` has any of `equals` (the machine form of
+/// the item's `shown_when` text, which FHIR renderers read as `enableWhen`).
+#[derive(Debug, Clone, Copy)]
+pub struct Condition {
+    pub items: &'static [&'static str],
+    pub equals: &'static [Answer],
+}
+
 #[derive(Debug, Clone)]
 pub struct Choice {
     pub value: Value,
@@ -51,6 +67,8 @@ pub struct Item {
     pub options: Vec<Choice>,
     /// `None`: always required. `Some(rule)`: asked (and then required) only when the rule holds.
     pub shown_when: Option<&'static str>,
+    /// The rule as a condition on other items' answers, when it is one the form can check.
+    pub condition: Option<Condition>,
     /// Optional even when shown.
     pub optional: bool,
     /// `clinician` items are recorded at examination, not by the patient.
@@ -95,6 +113,7 @@ pub(super) fn item(id: &'static str, text: Text, kind: ItemKind, options: Vec<Ch
         kind,
         options,
         shown_when: None,
+        condition: None,
         optional: false,
         clinician: false,
         min: None,
@@ -103,8 +122,15 @@ pub(super) fn item(id: &'static str, text: Text, kind: ItemKind, options: Vec<Ch
 }
 
 impl Item {
+    /// Asked only when `rule` holds (a rule outside the form, such as an examination).
     pub(super) fn when(mut self, rule: &'static str) -> Self {
         self.shown_when = Some(rule);
+        self
+    }
+    /// Asked only when `condition` on the form's answers holds; `rule` says it in words.
+    pub(super) fn when_answered(mut self, rule: &'static str, condition: Condition) -> Self {
+        self.shown_when = Some(rule);
+        self.condition = Some(condition);
         self
     }
     pub(super) fn optional(mut self) -> Self {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::code::InstrumentCode;
 use super::common::Module;
-use super::form::{Instrument, ItemKind, VERSION, item, scale, t};
+use super::form::{Answer, Condition, Instrument, ItemKind, VERSION, item, scale, t};
 use crate::screening::answers::Reader;
 use crate::screening::model::Text;
 use crate::screening::model::{Cutoffs, Flag, ScoreResult, Severity, Source};
@@ -59,7 +59,13 @@ pub fn definition() -> Instrument {
             ItemKind::Text,
             Vec::new(),
         )
-        .when("other >= 1")
+        .when_answered(
+            "other >= 1",
+            Condition {
+                items: &["other"],
+                equals: &[Answer::Int(1), Answer::Int(2), Answer::Int(3)],
+            },
+        )
         .optional(),
     );
     Instrument {

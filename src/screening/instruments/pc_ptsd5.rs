@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::code::InstrumentCode;
 use super::common::Module;
-use super::form::{Instrument, ItemKind, VERSION, item, t, yes_no};
+use super::form::{Answer, Condition, Instrument, ItemKind, VERSION, item, t, yes_no};
 use crate::screening::answers::Reader;
 use crate::screening::model::{Cutoffs, ScoreResult};
 
@@ -13,6 +13,12 @@ pub const MODULE: Module = Module {
     score,
     cutoffs,
     example,
+};
+
+/// Items 1-5 are asked after a yes to the exposure question.
+const EXPOSED: Condition = Condition {
+    items: &["trauma_exposure"],
+    equals: &[Answer::Bool(true)],
 };
 
 /// The questionnaire as it is shown and documented.
@@ -48,12 +54,9 @@ pub fn definition() -> Instrument {
             "se ha sentido culpable o incapaz de dejar de culparse a sí mismo(a) o a otros por el evento o los eventos, o por los problemas que hayan podido causar?",
         ),
     ];
-    items.extend(
-        texts
-            .iter()
-            .zip(["1", "2", "3", "4", "5"])
-            .map(|(text, id)| item(id, *text, ItemKind::Boolean, yes_no()).when("trauma_exposure is true")),
-    );
+    items.extend(texts.iter().zip(["1", "2", "3", "4", "5"]).map(|(text, id)| {
+        item(id, *text, ItemKind::Boolean, yes_no()).when_answered("trauma_exposure is true", EXPOSED)
+    }));
     Instrument {
         code: InstrumentCode::PcPtsd5,
         name: t(
