@@ -15,8 +15,10 @@ use crate::courses::access;
 use crate::courses::checkin::service as checkins;
 use crate::courses::session::service as sessions;
 use crate::error::{ApiError, Problem};
+use crate::fhir::questionnaire_response;
+use crate::fhir::sdc::FhirResource;
 use crate::http::etag::{self, with_etag};
-use crate::http::extract::{ValidatedJson, ValidatedQuery};
+use crate::http::extract::{ValidatedJson, ValidatedQuery, from_value};
 use crate::http::idempotency::{self, Reply};
 use crate::http::pagination::Page;
 use crate::ids::{CheckinId, CourseId, InfusionId};
@@ -432,6 +434,11 @@ pub async fn get_checkin(
 /// Scored on the server like the intake: the same validation, conditional rules (PHQ-9 item 9
 /// of 1 or more → the ASQ is required) and flags. A check-in past `due_by` is accepted and
 /// marked `late`. Urgent flags are listed on the course; the course's outcomes are recomputed.
+///
+/// The answers come as JSON (`screenings`, keyed by instrument), or as a FHIR `Bundle` of
+/// QuestionnaireResponses (`application/fhir+json`), one per instrument, each naming its
+/// Questionnaire (`GET /fhir/Questionnaire/{code}`) by canonical url; bad `linkId`s and
+/// answers are named by their path in the Bundle.
 #[utoipa::path(
     tag = "checkins",
     security(("bearer" = [])),
@@ -439,7 +446,13 @@ pub async fn get_checkin(
         ("id" = Uuid, Path, description = "Check-in id"),
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first response (24 h)"),
     ),
-    request_body = SubmitCheckinRequest,
+    request_body(content(
+        (SubmitCheckinRequest = "application/json"),
+        (FhirResource = "application/fhir+json", example = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+            {"resource": {"resourceType": "QuestionnaireResponse", "status": "completed",
+                "questionnaire": "https://intake.example.org/fhir/Questionnaire/pgic|1.0",
+                "item": [{"linkId": "1", "answer": [{"valueCoding": {"system": "https://intake.example.org/fhir/Questionnaire/pgic/answers", "code": "6"}}]}]}}]})),
+    )),
     responses(
         (status = 200, description = "Completed and scored", body = CheckinResponse, headers(("ETag" = String, description = "New version"))),
         (status = 404, description = "No such check-in, or not the caller's", body = Problem, content_type = "application/problem+json"),
@@ -456,9 +469,15 @@ pub async fn submit_checkin(
     auth: Authenticated,
     req: HttpRequest,
     id: web::Path<Uuid>,
-    ValidatedJson(body): ValidatedJson<SubmitCheckinRequest>,
+    ValidatedJson(FhirResource(body)): ValidatedJson<FhirResource>,
 ) -> Result<HttpResponse, ApiError> {
     let id = CheckinId::from(id.into_inner());
+    let body = if body.get("resourceType").is_some() {
+        let screenings = questionnaire_response::bundle_answers(&body).map_err(ApiError::Validation)?;
+        SubmitCheckinRequest { screenings }
+    } else {
+        from_value::<SubmitCheckinRequest>(&body)?
+    };
     let key = idempotency::from_request(
         &req,
         &serde_json::to_string(&body.screenings).map_err(ApiError::internal)?,

@@ -412,10 +412,14 @@ pub(super) fn questionnaire_response(code: &str, answers: &Value, subject: &Valu
         .map(|i| i.items.iter().map(|it| (it.id, it.text.en)).collect())
         .unwrap_or_default();
     let version = inst.map_or("1.0", |i| i.version);
+    let url = inst.map_or_else(
+        || format!("{QUESTIONNAIRE_BASE}/{code}"),
+        |i| super::questionnaire::canonical(i.code),
+    );
     let list = answers.as_object().map(|m| items(m, &texts, "")).unwrap_or_default();
     let mut r = json!({
         "resourceType": "QuestionnaireResponse",
-        "questionnaire": format!("{QUESTIONNAIRE_BASE}/{code}|{version}"),
+        "questionnaire": format!("{url}|{version}"),
         "status": "completed",
         "subject": subject,
         "authored": when,

@@ -17,7 +17,13 @@ const MAX_VALUE: &str = "http://hl7.org/fhir/StructureDefinition/maxValue";
 
 /// The Questionnaire's canonical url (the `questionnaire` of the responses we export and take).
 pub fn canonical(code: InstrumentCode) -> String {
-    format!("{QUESTIONNAIRE_BASE}/{code}")
+    format!("{QUESTIONNAIRE_BASE}/{}", resource_id(code))
+}
+
+/// The instrument a canonical url names, with or without `|version` (the id or code form).
+pub fn named_by(url: &str) -> Option<InstrumentCode> {
+    let url = url.split_once('|').map_or(url, |(u, _)| u);
+    parse_id(url.strip_prefix(QUESTIONNAIRE_BASE)?.strip_prefix('/')?)
 }
 
 /// The code system of an instrument's answer codes: the code is the answer's value in our wire

@@ -2,10 +2,13 @@
 //! answers in our wire format. Only the mapping happens here (which item, which value); the
 //! answers are then validated and scored like answers sent as JSON. Pure.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
-use super::questionnaire::{answer_code, answer_system, canonical};
-use crate::screening::catalogue::{Instrument, Item, ItemKind};
+use super::bundle::QUESTIONNAIRE_BASE;
+use super::questionnaire::{answer_code, answer_system, canonical, named_by};
+use crate::screening::catalogue::{self, Instrument, Item, ItemKind};
 use crate::validation::FieldIssue;
 
 const STATUSES: [&str; 3] = ["in-progress", "completed", "amended"];
@@ -31,9 +34,8 @@ pub fn answers(inst: &Instrument, qr: &Value, path: &str) -> Result<Value, Vec<F
     }
     if let Some(q) = qr.get("questionnaire") {
         let url = canonical(inst.code);
-        let ok = q.as_str().is_some_and(|q| match q.split_once('|') {
-            Some((u, v)) => u == url && v == inst.version,
-            None => q == url,
+        let ok = q.as_str().is_some_and(|q| {
+            named_by(q) == Some(inst.code) && q.split_once('|').is_none_or(|(_, v)| v == inst.version)
         });
         if !ok {
             issues.push(FieldIssue::new(
@@ -63,6 +65,54 @@ pub fn answers(inst: &Instrument, qr: &Value, path: &str) -> Result<Value, Vec<F
     } else {
         Err(issues)
     }
+}
+
+/// The answers of a Bundle of QuestionnaireResponses, one per instrument, keyed by instrument
+/// code: each response names its Questionnaire by canonical url (`questionnaire`).
+pub fn bundle_answers(bundle: &Value) -> Result<BTreeMap<String, Value>, Vec<FieldIssue>> {
+    if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+        return Err(vec![FieldIssue::new(
+            "resourceType",
+            "invalid_value",
+            "must be Bundle (of QuestionnaireResponses)",
+        )]);
+    }
+    let entries = match bundle.get("entry") {
+        None => &Vec::new(),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err(vec![FieldIssue::new("entry", "invalid_type", "must be an array")]),
+    };
+    let mut out = BTreeMap::new();
+    let mut issues = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let path = format!("entry[{i}].resource");
+        let resource = entry.get("resource").unwrap_or(&Value::Null);
+        let named = resource.get("questionnaire").and_then(Value::as_str).and_then(named_by);
+        let Some(code) = named else {
+            issues.push(FieldIssue::new(
+                format!("{path}.questionnaire"),
+                "invalid_value",
+                format!("must name one of our Questionnaires ({QUESTIONNAIRE_BASE}/{{code}})"),
+            ));
+            continue;
+        };
+        if !seen.insert(code.as_str()) {
+            issues.push(FieldIssue::new(
+                format!("{path}.questionnaire"),
+                "duplicate",
+                format!("{code} is answered twice"),
+            ));
+            continue;
+        }
+        match answers(catalogue::find(code), resource, &path) {
+            Ok(a) => {
+                out.insert(code.as_str().to_owned(), a);
+            }
+            Err(e) => issues.extend(e),
+        }
+    }
+    if issues.is_empty() { Ok(out) } else { Err(issues) }
 }
 
 /// Items at one level: `group` is the enclosing group's linkId (`""` at the top).
@@ -268,6 +318,36 @@ mod tests {
         let qr = json!({"resourceType": "QuestionnaireResponse", "item": [{"linkId": multi.id, "answer": codes}]});
         let got = answers(fm, &qr, "").unwrap();
         assert_eq!(got[multi.id], json!([multi.options[0].value, multi.options[1].value]));
+    }
+
+    #[test]
+    fn a_bundle_holds_one_response_per_instrument() {
+        let qr = |q: &str, items: Value| json!({"resource": {"resourceType": "QuestionnaireResponse", "questionnaire": q, "item": items}});
+        let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+            qr("https://intake.example.org/fhir/Questionnaire/pgic|1.0", json!([{"linkId": "1", "answer": [coding("pgic", "6")]}])),
+            qr("https://intake.example.org/fhir/Questionnaire/pain-nrs", json!([{"linkId": "now", "answer": [coding("pain-nrs", "4")]}])),
+        ]});
+        let got = bundle_answers(&bundle).unwrap();
+        assert_eq!(got["pgic"], json!({"1": 6}));
+        assert_eq!(got["pain_nrs"], json!({"now": 4}));
+        let bad = json!({"resourceType": "Bundle", "entry": [
+            qr("https://elsewhere.example.com/Questionnaire/phq9", json!([])),
+            qr("https://intake.example.org/fhir/Questionnaire/pgic", json!([{"linkId": "2"}])),
+            qr("https://intake.example.org/fhir/Questionnaire/pgic", json!([])),
+        ]});
+        let fields: Vec<String> = bundle_answers(&bad).unwrap_err().into_iter().map(|i| i.field).collect();
+        assert_eq!(
+            fields,
+            [
+                "entry[0].resource.questionnaire",
+                "entry[1].resource.item[0].linkId",
+                "entry[2].resource.questionnaire"
+            ]
+        );
+        assert_eq!(
+            bundle_answers(&json!({"resourceType": "Parameters"})).unwrap_err()[0].field,
+            "resourceType"
+        );
     }
 
     #[test]

@@ -230,4 +230,113 @@ async fn a_questionnaire_response_scores_like_json(backend: Backend) {
     assert_eq!(res.status, 409);
 }
 
-on_both_backends!(a_questionnaire_response_scores_like_json);
+/// A QuestionnaireResponse for `questionnaire` (as served) holding `answers` in our JSON form:
+/// what a form renderer produces, built from the published Questionnaire alone.
+fn response_for(questionnaire: &Value, answers: &Value) -> Value {
+    fn items(defs: &[Value], answers: &serde_json::Map<String, Value>, prefix: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        for def in defs {
+            let link = def["linkId"].as_str().unwrap();
+            let key = link.strip_prefix(prefix).unwrap_or(link);
+            let Some(v) = answers.get(key) else { continue };
+            let item = match def["type"].as_str().unwrap() {
+                "group" => {
+                    json!({"linkId": link, "item": items(def["item"].as_array().unwrap(), v.as_object().unwrap(), &format!("{link}."))})
+                }
+                "choice" => {
+                    let system = def["answerOption"][0]["valueCoding"]["system"].clone();
+                    let code = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    let list: Vec<Value> = match v {
+                        Value::Array(vs) => vs
+                            .iter()
+                            .map(|v| json!({"valueCoding": {"system": system, "code": code(v)}}))
+                            .collect(),
+                        v => vec![json!({"valueCoding": {"system": system, "code": code(v)}})],
+                    };
+                    json!({"linkId": link, "answer": list})
+                }
+                "boolean" => json!({"linkId": link, "answer": [{"valueBoolean": v}]}),
+                "integer" => json!({"linkId": link, "answer": [{"valueInteger": v}]}),
+                _ => json!({"linkId": link, "answer": [{"valueString": v}]}),
+            };
+            out.push(item);
+        }
+        out
+    }
+    json!({"resourceType": "QuestionnaireResponse", "status": "completed",
+        "questionnaire": format!("{}|{}", questionnaire["url"].as_str().unwrap(), questionnaire["version"].as_str().unwrap()),
+        "item": items(questionnaire["item"].as_array().unwrap(), answers.as_object().unwrap(), "")})
+}
+
+async fn a_checkin_takes_a_bundle_of_responses(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(intake_api::auth::Role::Clinician, "dr@clinic.example.org");
+    let answers = crate::courses::pre_session_answers(6, 7)["screenings"].clone();
+    let mut checkins = Vec::new();
+    for email in ["ana@example.org", "bea@example.org"] {
+        let p = app.intake_with(email, 10, 8, &clinician, true).await;
+        let course = app.start_course(&p.intake, &clinician).await.json();
+        let session = app
+            .post(
+                &format!("/api/v1/courses/{}/sessions", course["id"].as_str().unwrap()),
+                Some(&clinician),
+                &json!({"scheduled_at": crate::courses::later(24)}),
+            )
+            .await
+            .json();
+        checkins.push((p.token, session["checkin_id"].as_str().unwrap().to_owned()));
+    }
+    let mut entries = Vec::new();
+    for (code, a) in answers.as_object().unwrap() {
+        let q = app
+            .get(&format!("/api/v1/fhir/Questionnaire/{code}"), None)
+            .await
+            .json();
+        entries.push(json!({"fullUrl": format!("urn:uuid:{}", uuid::Uuid::new_v4()), "resource": response_for(&q, a)}));
+    }
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": entries});
+    if let Err(e) = validate_fhir_r4(&bundle) {
+        panic!("the Bundle is not valid R4: {e}");
+    }
+    let submit = |token: &str, checkin: &str, body: &Value| {
+        with_token(
+            at::TestRequest::post().uri(&format!("/api/v1/checkins/{checkin}/submit")),
+            Some(token),
+        )
+        .insert_header(("Content-Type", "application/fhir+json"))
+        .set_payload(body.to_string())
+    };
+
+    // A bad linkId: named by its path in the Bundle, nothing stored.
+    let (token, checkin) = &checkins[0];
+    let mut bad = bundle.clone();
+    bad["entry"][1]["resource"]["item"][0]["linkId"] = json!("nope");
+    let res = app.send(submit(token, checkin, &bad)).await;
+    assert_eq!(
+        res.problem(422, "/problems/validation")["errors"][0]["field"],
+        "entry[1].resource.item[0].linkId"
+    );
+    let res = app.send(submit(token, checkin, &bundle)).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let by_fhir = res.json();
+    assert_eq!(by_fhir["status"], "completed");
+    assert_eq!(by_fhir["scores"]["phq9"]["total"], 6);
+
+    // The same answers as JSON score the same.
+    let (token, checkin) = &checkins[1];
+    let res = app
+        .post(
+            &format!("/api/v1/checkins/{checkin}/submit"),
+            Some(token),
+            &json!({"screenings": answers}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    assert_eq!(res.json()["scores"], by_fhir["scores"]);
+    assert_eq!(res.json()["answers"], by_fhir["answers"]);
+}
+
+on_both_backends!(
+    a_questionnaire_response_scores_like_json,
+    a_checkin_takes_a_bundle_of_responses
+);
