@@ -18,11 +18,7 @@ use crate::screening::policy::Scores;
 use crate::screening::safety::Assessment;
 
 /// Our own code systems, for concepts without a standard code.
-pub const SYSTEM_FLAG: &str = "https://intake.example.org/fhir/CodeSystem/safety-flag";
-pub const SYSTEM_SCORE: &str = "https://intake.example.org/fhir/CodeSystem/score";
-pub const QUESTIONNAIRE_BASE: &str = "https://intake.example.org/fhir/Questionnaire";
-pub(super) const LOINC: &str = "http://loinc.org";
-pub(super) const SNOMED: &str = "http://snomed.info/sct";
+use super::systems::{LOINC, QUESTIONNAIRE_BASE, SNOMED, SYSTEM_FLAG, SYSTEM_SCORE};
 
 /// What the export needs.
 pub struct Export<'a> {

@@ -7,7 +7,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::bundle::{self, Builder, LOINC, SNOMED};
+use super::bundle::{self, Builder};
+use super::systems::{LOINC, SNOMED};
 use crate::courses::protocol::{Drug, Protocol, Route};
 use crate::courses::session::blocks::{Phase, SessionBlocks, VitalSigns};
 use crate::courses::status::{CourseStatus, EndReason, Indication, SessionStatus};

@@ -7,6 +7,7 @@ pub mod course;
 pub mod questionnaire;
 pub mod questionnaire_response;
 pub mod sdc;
+pub mod systems;
 
 use actix_web::{HttpResponse, get, web};
 use uuid::Uuid;

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::bundle::{LOINC, QUESTIONNAIRE_BASE};
+use super::systems::{LOINC, QUESTIONNAIRE_BASE};
 use crate::screening::catalogue::{Choice, Instrument, Item, ItemKind};
 use crate::screening::instruments::InstrumentCode;
 use crate::screening::instruments::form::Answer;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::bundle::QUESTIONNAIRE_BASE;
 use super::questionnaire::{answer_code, answer_system, canonical, named_by};
+use super::systems::QUESTIONNAIRE_BASE;
 use crate::screening::catalogue::{self, Instrument, Item, ItemKind};
 use crate::validation::FieldIssue;
 

@@ -20,6 +20,11 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// roots, one bound on the whole exchange, no redirects (a gateway answers, and a redirect could
 /// lead past a webhook's address check), and any status handed back as an answer.
 pub fn http_agent(timeout: Duration, https_only: bool) -> ureq::Agent {
+    http_config(timeout, https_only).into()
+}
+
+/// The configuration of [`http_agent`], for a client built with its own parts.
+pub fn http_config(timeout: Duration, https_only: bool) -> ureq::config::Config {
     let tls = ureq::tls::TlsConfig::builder()
         .provider(ureq::tls::TlsProvider::NativeTls)
         .root_certs(ureq::tls::RootCerts::PlatformVerifier)
@@ -31,7 +36,6 @@ pub fn http_agent(timeout: Duration, https_only: bool) -> ureq::Agent {
         .http_status_as_error(false)
         .https_only(https_only)
         .build()
-        .into()
 }
 
 /// A failed delivery, as recorded in the message's `last_error` (no content, no recipient).

@@ -357,6 +357,27 @@ async fn internal_addresses_need_the_flag(backend: Backend) {
     );
     let error: Option<String> = outbox::table.select(outbox::last_error).first(&mut conn).unwrap();
     assert!(error.as_deref().unwrap_or("").contains("must be https"), "{error:?}");
+    // An https name that now resolves to loopback: refused by the client's own lookup, on the
+    // addresses it would connect to (no window between the check and the connection).
+    let named = allowed
+        .register_webhook(&admin, "https://localhost:9/hook", json!(["ping"]))
+        .await;
+    let res = allowed.ping(&admin, named["id"].as_str().unwrap()).await;
+    let message = res.json()["message_id"].as_str().unwrap().to_owned();
+    // (The first message may be due again by now: at least this one failed.)
+    assert!(strict.deliver_due(&mut conn, clock::now(), &|| false).unwrap().failed >= 1);
+    let error: Option<String> = outbox::table
+        .filter(outbox::id.eq(&message))
+        .select(outbox::last_error)
+        .first(&mut conn)
+        .unwrap();
+    assert!(
+        error
+            .as_deref()
+            .unwrap_or("")
+            .contains("a loopback, private or link-local address"),
+        "{error:?}"
+    );
     assert!(receiver.sink.received().is_empty());
 }
 

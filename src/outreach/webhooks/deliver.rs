@@ -14,7 +14,7 @@ use super::service::seal_context;
 use crate::db::DbConn;
 use crate::outreach::outbox::repo::OutboxRow;
 use crate::outreach::seal::Sealer;
-use crate::outreach::senders::{SendError, Undelivered, http_agent};
+use crate::outreach::senders::{SendError, Undelivered, http_agent, http_config};
 use crate::outreach::signature;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -32,7 +32,7 @@ struct Envelope {
 
 impl WebhookSender {
     pub fn new(allow_private: bool) -> Self {
-        let agent = http_agent(TIMEOUT, !allow_private);
+        let agent = agent(TIMEOUT, allow_private);
         Self { agent, allow_private }
     }
 
@@ -83,7 +83,8 @@ impl WebhookSender {
         row: &OutboxRow,
         now: NaiveDateTime,
     ) -> Result<u16, (Option<u16>, String)> {
-        guard::check(&endpoint.url, self.allow_private).map_err(|why| (None, format!("url {why}")))?;
+        // The addresses are checked by the client's resolver, on the ones it connects to.
+        guard::check_form(&endpoint.url, self.allow_private).map_err(|why| (None, format!("url {why}")))?;
         let mut secrets = vec![
             sealer
                 .open(&endpoint.secret, &seal_context(&endpoint.id, "secret"))
@@ -119,6 +120,43 @@ impl WebhookSender {
             Ok(code)
         } else {
             Err((Some(code), format!("the endpoint answered {code}")))
+        }
+    }
+}
+
+/// The webhook client: unless `allow_private`, only `https`, and only to public addresses,
+/// checked by its resolver on the addresses it then connects to ([`guard::PublicOnly`]).
+fn agent(timeout: Duration, allow_private: bool) -> ureq::Agent {
+    if allow_private {
+        return http_agent(timeout, false);
+    }
+    ureq::Agent::with_parts(
+        http_config(timeout, true),
+        ureq::unversioned::transport::DefaultConnector::new(),
+        guard::PublicOnly,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_refuses_internal_addresses_it_resolves() {
+        // The URLs pass the checks that need no lookup; the client's own lookup refuses them,
+        // before any connection is made.
+        let agent = agent(Duration::from_secs(2), false);
+        for url in [
+            "https://localhost:9/hook",
+            "https://127.0.0.1:9/hook",
+            "https://[::1]:9/hook",
+        ] {
+            assert_eq!(guard::check_form(url, false), Ok(()));
+            let err = agent.post(url).send("{}").unwrap_err().to_string();
+            assert!(
+                err.contains("a loopback, private or link-local address"),
+                "{url}: {err}"
+            );
         }
     }
 }

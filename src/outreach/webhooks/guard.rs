@@ -1,9 +1,13 @@
 //! Where a webhook may be sent: `https` to a public address, unless `WEBHOOK_ALLOW_PRIVATE`
 //! (tests, private deployments) also allows plain `http` and loopback, private and link-local
-//! addresses. Checked when an endpoint is registered and again before every delivery (the name
-//! may resolve elsewhere by then: DNS rebinding).
+//! addresses. Checked when an endpoint is registered, and at every delivery on the very
+//! addresses the connection goes to ([`PublicOnly`]): a name that resolved to a public address
+//! at registration and resolves inside later (DNS rebinding) is refused.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, ToSocketAddrs};
+
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::NextTimeout;
 
 /// Whether an address is one a server on the internet would never be asked to reach.
 pub fn is_internal(ip: IpAddr) -> bool {
@@ -40,8 +44,33 @@ fn internal_v6(ip: Ipv6Addr) -> bool {
         || (first & 0xffc0) == 0xfe80
 }
 
-/// Checks a webhook URL; the error says why it is refused.
-pub fn check(url: &str, allow_private: bool) -> Result<(), String> {
+/// The webhook client's resolver: the system's lookup, then a refusal when any address found is
+/// internal. The client connects to the addresses returned here and nowhere else, so the check
+/// and the connection cannot see two different answers.
+#[derive(Debug, Default)]
+pub struct PublicOnly;
+
+impl Resolver for PublicOnly {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let addrs = DefaultResolver::default().resolve(uri, config, timeout)?;
+        match addrs.iter().find(|a| is_internal(a.ip())) {
+            Some(a) => Err(ureq::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                format!("resolves to {}, a loopback, private or link-local address", a.ip()),
+            ))),
+            None => Ok(addrs),
+        }
+    }
+}
+
+/// The parts of a URL checked without a lookup: the scheme (https unless `allow_private`) and
+/// no credentials.
+pub fn check_form(url: &str, allow_private: bool) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|_| "is not a URL".to_owned())?;
     match parsed.scheme() {
         "https" => {}
@@ -51,6 +80,13 @@ pub fn check(url: &str, allow_private: bool) -> Result<(), String> {
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err("must not carry credentials".into());
     }
+    Ok(())
+}
+
+/// Checks a webhook URL, its name looked up; the error says why it is refused.
+pub fn check(url: &str, allow_private: bool) -> Result<(), String> {
+    check_form(url, allow_private)?;
+    let parsed = url::Url::parse(url).map_err(|_| "is not a URL".to_owned())?;
     let host = parsed.host_str().ok_or("has no host")?;
     let port = parsed.port_or_known_default().ok_or("has no port")?;
     if allow_private {
