@@ -10,7 +10,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use actix_web::{HttpServer, web};
 use clap::{Parser, Subcommand};
 
-use intake_api::app;
 use intake_api::auth::{self, Role};
 use intake_api::config::{self, Settings};
 use intake_api::db::{self, DbUrl, PoolOptions};
@@ -18,6 +17,7 @@ use intake_api::error::ApiError;
 use intake_api::outreach;
 use intake_api::state::AppState;
 use intake_api::telemetry;
+use intake_api::{app, audit};
 
 /// mimalloc's `mi_option_purge_delay` (its position in `mi_option_e`; the Rust bindings lack it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
@@ -56,6 +56,11 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document to stdout.
     Openapi,
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Create a staff account. The password is read from stdin, never from the command line.
     CreateUser {
         /// `admin` or `clinician`.
@@ -69,6 +74,12 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; print what it found as JSON and exit 1 if it is broken.
+    Verify,
+}
+
 fn main() -> ExitCode {
     return_freed_memory();
     let cli = Cli::parse();
@@ -78,6 +89,9 @@ fn main() -> ExitCode {
         Command::Serve => serve(),
         Command::Migrate => migrate(),
         Command::Openapi => print_openapi(),
+        Command::Audit {
+            action: AuditCommand::Verify,
+        } => verify_audit(),
         Command::CreateUser {
             role,
             email,
@@ -116,7 +130,8 @@ async fn serve() -> anyhow::Result<()> {
     telemetry::init(&settings.rust_log, settings.log_format);
     let pool = db::build_pool(&settings.database_url, &pool_options(&settings))?;
     let applied = db::run_migrations(&mut *pool.get()?)?;
-    tracing::info!(applied, backend = ?settings.database_url.backend(), "database ready");
+    let linked = audit::service::link_unchained(&mut *pool.get()?).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+    tracing::info!(applied, linked, backend = ?settings.database_url.backend(), "database ready");
     bootstrap_admin(&settings, &pool)?;
 
     let bind = settings.bind_addr;
@@ -190,6 +205,7 @@ fn command_pool() -> anyhow::Result<(db::DbPool, usize)> {
     };
     let pool = db::build_pool(&url, &opts)?;
     let applied = db::run_migrations(&mut *pool.get()?)?;
+    audit::service::link_unchained(&mut *pool.get()?).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
     Ok((pool, applied))
 }
 
@@ -215,6 +231,17 @@ fn create_user(role: &str, email: &str, display_name: Option<String>) -> anyhow:
         .ok_or_else(|| anyhow::anyhow!("user not created"))?;
     println!("created {} {id}", role.as_str());
     Ok(())
+}
+
+fn verify_audit() -> anyhow::Result<()> {
+    let (pool, _) = command_pool()?;
+    let report = audit::service::verify_chain(&mut *pool.get()?).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    if report.intact {
+        Ok(())
+    } else {
+        Err(anyhow::anyhow!("the audit chain is broken"))
+    }
 }
 
 fn print_openapi() -> anyhow::Result<()> {

@@ -23,6 +23,18 @@ diesel::table! {
         client_addr -> Nullable<Text>,
         user_agent -> Nullable<Text>,
         outcome -> Text,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_chain (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+        legacy_until -> Nullable<Text>,
     }
 }
 
@@ -389,6 +401,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     course_outcomes,
     audit_events,
     audit_event_resources,
+    audit_chain,
     users,
     login_failures,
     patients,

@@ -119,6 +119,9 @@ impl AuditEvent {
             client_addr: origin.meta.client_addr.clone(),
             user_agent: origin.meta.user_agent.clone(),
             outcome: self.outcome.as_str().to_owned(),
+            seq: None,
+            prev_hash: None,
+            hash: None,
         }
     }
 }

@@ -1,37 +1,15 @@
-//! Audit rows: insert and query. There is deliberately no update or delete.
+//! Audit rows: append to the chain and query. There is deliberately no update or delete (the
+//! one update gives events written before the chain existed their place in it, once).
 
 use chrono::NaiveDateTime;
+use diesel::connection::{Connection, TransactionManager};
 use diesel::prelude::*;
 
-use crate::db::DbConn;
-use crate::schema::{audit_event_resources, audit_events, users};
+use super::chain::{self, Head};
+use crate::db::{self, DbConn};
+use crate::schema::{audit_chain, audit_event_resources, audit_events, users};
 
-/// One stored event, as written and as read back.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_events, treat_none_as_default_value = false)]
-pub struct AuditRow {
-    pub id: String,
-    pub occurred_at: NaiveDateTime,
-    pub actor_id: Option<String>,
-    pub actor_role: Option<String>,
-    pub action: String,
-    pub resource_type: String,
-    pub resource_id: Option<String>,
-    pub patient_id: Option<String>,
-    pub request_id: Option<String>,
-    pub client_addr: Option<String>,
-    pub user_agent: Option<String>,
-    pub outcome: String,
-}
-
-/// One resource a listing event disclosed.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
-#[diesel(table_name = audit_event_resources, treat_none_as_default_value = false)]
-pub struct ListedRow {
-    pub event_id: String,
-    pub resource_id: String,
-    pub patient_id: Option<String>,
-}
+pub use super::rows::{AuditRow, ListedRow};
 
 /// Events to store together, with the resources their listings name.
 #[derive(Debug, Default)]
@@ -65,15 +43,128 @@ impl AuditBatch {
 const EVENTS_PER_INSERT: usize = 500;
 const LISTED_PER_INSERT: usize = 2000;
 
-/// Inserts a batch, many rows per statement.
+/// Appends a batch to the chain, many rows per statement: in the caller's transaction, or in
+/// one of its own. The chain's head stays locked until that transaction ends, so events join
+/// the chain in commit order.
 pub fn insert(conn: &mut DbConn, batch: &AuditBatch) -> QueryResult<()> {
-    for chunk in batch.events.chunks(EVENTS_PER_INSERT) {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let in_transaction = <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?
+        .is_some();
+    if in_transaction {
+        append(conn, batch)
+    } else {
+        db::write_tx(conn, |c| append(c, batch))
+    }
+}
+
+fn append(conn: &mut DbConn, batch: &AuditBatch) -> QueryResult<()> {
+    let mut head = head_for_update(conn)?;
+    let mut events = batch.events.clone();
+    chain::seal(&mut head, &mut events, &batch.listed);
+    for chunk in events.chunks(EVENTS_PER_INSERT) {
         crate::on_backend!(conn, c => diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
     }
     for chunk in batch.listed.chunks(LISTED_PER_INSERT) {
         crate::on_backend!(conn, c => diesel::insert_into(audit_event_resources::table).values(chunk).execute(c))?;
     }
+    set_head(conn, &head)
+}
+
+/// The chain's head, locked until the transaction ends (SQLite's single writer already is).
+fn head_for_update(conn: &mut DbConn) -> QueryResult<Head> {
+    let q = audit_chain::table.find(1).select((audit_chain::seq, audit_chain::hash));
+    let (seq, hash) = match conn {
+        DbConn::Pg(c) => q.for_update().first::<(i64, String)>(c)?,
+        DbConn::Sqlite(c) => q.first::<(i64, String)>(c)?,
+    };
+    Ok(Head { seq, hash })
+}
+
+fn set_head(conn: &mut DbConn, head: &Head) -> QueryResult<()> {
+    diesel::update(audit_chain::table.find(1))
+        .set((audit_chain::seq.eq(head.seq), audit_chain::hash.eq(&head.hash)))
+        .execute(conn)?;
     Ok(())
+}
+
+/// The chain's head as recorded.
+pub fn head(conn: &mut DbConn) -> QueryResult<Head> {
+    let (seq, hash) = audit_chain::table
+        .find(1)
+        .select((audit_chain::seq, audit_chain::hash))
+        .first::<(i64, String)>(conn)?;
+    Ok(Head { seq, hash })
+}
+
+/// Events after place `after` in the chain, up to place `upto`, in chain order.
+pub fn chain_page(conn: &mut DbConn, after: i64, upto: i64, limit: i64) -> QueryResult<Vec<AuditRow>> {
+    audit_events::table
+        .filter(audit_events::seq.gt(after))
+        .filter(audit_events::seq.le(upto))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select(AuditRow::as_select())
+        .load(conn)
+}
+
+/// The oldest event outside the chain: with no place in it, or with a place after its head
+/// (one statement, so an append committing meanwhile cannot look like one).
+pub fn first_outside(conn: &mut DbConn) -> QueryResult<Option<String>> {
+    let head_seq = audit_chain::table
+        .filter(audit_chain::id.eq(1))
+        .select(audit_chain::seq)
+        .single_value();
+    audit_events::table
+        .filter(
+            audit_events::seq
+                .is_null()
+                .or(audit_events::seq.nullable().gt(head_seq)),
+        )
+        .order(audit_events::id.asc())
+        .select(audit_events::id)
+        .first(conn)
+        .optional()
+}
+
+/// Gives up to `limit` events written before the chain existed (up to the migration's
+/// `legacy_until`) their place in it, oldest first, in one transaction; returns how many. Run
+/// at start until it returns 0; the last run closes the backlog for good.
+pub fn chain_unchained(conn: &mut DbConn, limit: i64) -> QueryResult<usize> {
+    db::write_tx(conn, |c| {
+        let mut head = head_for_update(c)?;
+        let until: Option<String> = audit_chain::table.find(1).select(audit_chain::legacy_until).first(c)?;
+        let Some(until) = until else { return Ok(0) };
+        let mut rows: Vec<AuditRow> = audit_events::table
+            .filter(audit_events::seq.is_null())
+            .filter(audit_events::id.le(&until))
+            .order(audit_events::id.asc())
+            .limit(limit)
+            .select(AuditRow::as_select())
+            .load(c)?;
+        if rows.is_empty() {
+            diesel::update(audit_chain::table.find(1))
+                .set(audit_chain::legacy_until.eq(None::<String>))
+                .execute(c)?;
+            return Ok(0);
+        }
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let listed = listed_of(c, &ids)?;
+        chain::seal(&mut head, &mut rows, &listed);
+        for r in &rows {
+            diesel::update(audit_events::table.find(&r.id))
+                .set((
+                    audit_events::seq.eq(r.seq),
+                    audit_events::prev_hash.eq(&r.prev_hash),
+                    audit_events::hash.eq(&r.hash),
+                ))
+                .execute(c)?;
+        }
+        set_head(c, &head)?;
+        Ok(rows.len())
+    })
 }
 
 /// The resources the listing events among `event_ids` disclosed.
@@ -270,6 +361,9 @@ pub(crate) fn sample_row(id: &str) -> AuditRow {
         client_addr: None,
         user_agent: None,
         outcome: "success".into(),
+        seq: None,
+        prev_hash: None,
+        hash: None,
     }
 }
 

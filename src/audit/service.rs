@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::api::{AccessLogEntry, AccessLogQuery, AuditEventResponse, AuditQuery};
+use super::chain::{Verifier, VerifyReport};
 use super::event::{AuditEvent, Outcome};
 use super::repo::{self, AuditFilter, ListedRow};
 use crate::db::DbConn;
@@ -98,4 +99,52 @@ pub fn access_log(
         .patient(patient_id)
         .outcome(Outcome::Success);
     Ok(Audited::new(page, vec![event]))
+}
+
+/// Events per page of a chain walk.
+const VERIFY_PAGE: i64 = 2_000;
+
+/// Walks the whole chain up to its recorded head: every event linked to the one before, its
+/// hash matching its content, nothing missing at the end, no event outside the chain.
+pub fn verify_chain(conn: &mut DbConn) -> Result<VerifyReport, ApiError> {
+    // The head first: every event up to it is committed (they move together), so a walk up to
+    // it is not confused by appends made meanwhile.
+    let head = repo::head(conn)?;
+    let mut walk = Verifier::default();
+    let mut after = 0;
+    while after < head.seq && !walk.is_broken() {
+        let rows = repo::chain_page(conn, after, head.seq, VERIFY_PAGE)?;
+        let Some(last) = rows.last().and_then(|r| r.seq) else {
+            break;
+        };
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        walk.check(&rows, &repo::listed_of(conn, &ids)?);
+        after = last;
+    }
+    let outside = repo::first_outside(conn)?;
+    Ok(walk.finish(&head, outside))
+}
+
+/// The chain check as an administrator asks for it (audited like a read of the trail).
+pub fn verify(conn: &mut DbConn, caller: &Caller) -> Result<Audited<VerifyReport>, ApiError> {
+    caller.actor.require_admin()?;
+    let report = verify_chain(conn)?;
+    let event = AuditEvent {
+        resource_id: None,
+        ..AuditEvent::new("audit.verify", "audit_event", "")
+    };
+    Ok(Audited::new(report, vec![event]))
+}
+
+/// Gives every event written before the chain existed its place in it (at start, after the
+/// migrations); returns how many were linked.
+pub fn link_unchained(conn: &mut DbConn) -> Result<usize, ApiError> {
+    let mut total = 0;
+    loop {
+        let n = repo::chain_unchained(conn, VERIFY_PAGE)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n;
+    }
 }

@@ -89,13 +89,10 @@ fn writer(pool: DbPool, rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// Commits the batch. One INSERT is atomic by itself, so on PostgreSQL it goes without a
-/// `BEGIN` and `COMMIT` around it (two round trips fewer per batch: every read's batch is one
-/// statement). SQLite's writers always go through `write_tx`, which queues them on its mutex.
+/// Commits the batch: one transaction that appends it to the chain (the head is locked, the
+/// rows inserted, the head moved). SQLite's writers go through `write_tx`, which queues them on
+/// its mutex.
 fn write(conn: &mut DbConn, batch: &AuditBatch) -> diesel::QueryResult<()> {
-    if matches!(conn, DbConn::Pg(_)) && batch.statements() == 1 {
-        return repo::insert(conn, batch);
-    }
     db::write_tx(conn, |c| repo::insert(c, batch))
 }
 

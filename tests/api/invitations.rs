@@ -311,6 +311,14 @@ fn capture_logs() -> (
             Ok(())
         }
     }
+    // tracing caches each callsite's interest process-wide, computed on the first thread to hit
+    // it: a sibling test's thread with no subscriber would cache "never" and this capture would
+    // miss the event. An inert global subscriber (interested in everything, writing nothing)
+    // keeps every thread interested; the scoped one below gets the events.
+    static INERT: std::sync::Once = std::sync::Once::new();
+    INERT.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry());
+    });
     let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let writer = Buffer(logs.clone());
     let subscriber = tracing_subscriber::fmt()
@@ -318,7 +326,9 @@ fn capture_logs() -> (
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    (logs, tracing::subscriber::set_default(subscriber))
+    let guard = tracing::subscriber::set_default(subscriber);
+    tracing::callsite::rebuild_interest_cache();
+    (logs, guard)
 }
 
 async fn token_rules(backend: Backend) {

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod audit_chain;
 mod auth;
 mod bad_input;
 mod courses;

@@ -173,7 +173,13 @@ async fn admin_routes_refuse_other_roles(backend: Backend) {
     let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
     let (_, patient) = app.patient_account("p@example.org").await;
     for token in [&clinician, &patient] {
-        for path in ["/api/v1/users", "/api/v1/audit", "/api/v1/outbox", "/api/v1/webhooks"] {
+        for path in [
+            "/api/v1/users",
+            "/api/v1/audit",
+            "/api/v1/audit/verify",
+            "/api/v1/outbox",
+            "/api/v1/webhooks",
+        ] {
             app.get(path, Some(token)).await.problem(403, "/problems/forbidden");
         }
     }

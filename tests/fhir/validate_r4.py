@@ -26,6 +26,8 @@ REQUIRED_CODES = {
     ("Flag", "status"): {"active", "inactive", "entered-in-error"},
     ("Bundle", "type"): {"document", "message", "transaction", "transaction-response", "batch", "batch-response", "history", "searchset", "collection"},
     ("Questionnaire", "status"): {"draft", "active", "retired", "unknown"},
+    ("AuditEvent", "action"): {"C", "R", "U", "D", "E"},
+    ("AuditEvent", "outcome"): {"0", "4", "8", "12"},
 }
 # Questionnaire.item.type, enableWhen.operator and enableBehavior (required bindings).
 ITEM_TYPES = {"group", "display", "boolean", "decimal", "integer", "date", "dateTime", "time", "string", "text",

@@ -21,6 +21,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/fhir": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail as FHIR R4 AuditEvents (admin), newest first.
+         * @description The same events and filters as `GET /audit`, each an `AuditEvent` in the shape of IHE Basic
+         *     Audit Log Patterns: `type` rest with the interaction as `subtype`, the user as the requesting
+         *     agent (role, network address), this server as the source, the patient (`Patient/{id}`) and
+         *     the resource as entities. A `searchset` Bundle; its `next` link carries the cursor.
+         */
+        get: operations["list_audit_fhir"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Check the audit trail's hash chain (admin).
+         * @description Walks every event in chain order: each must link to the one before and hash to its content,
+         *     and the chain must end at its recorded head. Editing, deleting or inserting a row in the
+         *     database is reported at the first event that no longer holds.
+         */
+        get: operations["verify_audit_chain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/logout": {
         parameters: {
             query?: never;
@@ -4152,6 +4197,36 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
         };
+        /** @description What a walk of the chain found. */
+        VerifyReport: {
+            /**
+             * Format: int64
+             * @description Events checked, in chain order.
+             * @example 18234
+             */
+            events: number;
+            /** @description Whether every event links to the one before and the chain ends at its recorded head. */
+            intact: boolean;
+            /**
+             * @description The first event that does not hold (`null` when intact, or when the break is after the
+             *     last event: rows deleted from the end).
+             */
+            first_broken_id?: string | null;
+            /**
+             * @description Why the chain breaks there.
+             * @example its hash does not match its content (the row was edited)
+             */
+            problem?: string | null;
+            /**
+             * Format: int64
+             * @description The recorded head: its place and hash. Kept outside the database (a log, a ticket), it
+             *     also shows a rewrite of the whole chain from some event on.
+             * @example 18234
+             */
+            head_seq: number;
+            /** @example 5f0c1e8d2a7b4c6e9f1a3b5d7c9e0f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d3e */
+            head_hash: string;
+        };
         /**
          * @description One set of vital signs, within plausible ranges (a typo is a 422, not a flag).
          * @example {
@@ -4522,6 +4597,168 @@ export interface operations {
                 };
             };
             422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_audit_fhir: {
+        parameters: {
+            query?: {
+                /** @description Only events about this resource (e.g. an intake or patient id). */
+                resource_id?: string;
+                /** @description Only events by this user. */
+                actor_id?: string;
+                /**
+                 * @description Only this action, e.g. `intake.read`.
+                 * @example patient.read
+                 */
+                action?: string;
+                /** @description Events at or after this instant (RFC 3339). */
+                from?: string;
+                /** @description Events before this instant (RFC 3339). */
+                to?: string;
+                /**
+                 * @description Page size, 1–100 (default 20).
+                 * @example 20
+                 */
+                limit?: number;
+                /** @description `next_cursor` from the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description FHIR R4 Bundle (searchset) of AuditEvents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "entry": [
+                     *         {
+                     *           "fullUrl": "http://127.0.0.1:8080/api/v1/audit/fhir/AuditEvent/0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f10",
+                     *           "resource": {
+                     *             "action": "R",
+                     *             "agent": [
+                     *               {
+                     *                 "requestor": true,
+                     *                 "role": [
+                     *                   {
+                     *                     "text": "clinician"
+                     *                   }
+                     *                 ],
+                     *                 "who": {
+                     *                   "identifier": {
+                     *                     "system": "https://intake.example.org/fhir/identifier/user",
+                     *                     "value": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f11"
+                     *                   }
+                     *                 }
+                     *               }
+                     *             ],
+                     *             "entity": [
+                     *               {
+                     *                 "what": {
+                     *                   "reference": "Patient/0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f12"
+                     *                 }
+                     *               }
+                     *             ],
+                     *             "id": "0192f0c1-7d6a-7cc0-a2e2-0f6f9b4b8f10",
+                     *             "outcome": "0",
+                     *             "recorded": "2026-11-27T14:00:00.000000Z",
+                     *             "resourceType": "AuditEvent",
+                     *             "source": {
+                     *               "observer": {
+                     *                 "display": "intake-api"
+                     *               }
+                     *             },
+                     *             "subtype": [
+                     *               {
+                     *                 "code": "read",
+                     *                 "system": "http://hl7.org/fhir/restful-interaction"
+                     *               }
+                     *             ],
+                     *             "type": {
+                     *               "code": "rest",
+                     *               "system": "http://terminology.hl7.org/CodeSystem/audit-event-type"
+                     *             }
+                     *           },
+                     *           "search": {
+                     *             "mode": "match"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "resourceType": "Bundle",
+                     *       "type": "searchset"
+                     *     }
+                     */
+                    "application/fhir+json": Record<string, never>;
+                };
+            };
+            /** @description Invalid cursor */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description Administrators only; or `/problems/mfa-enrollment-required` for staff without a second factor where REQUIRE_STAFF_MFA is on */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["ValidationFailed"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    verify_audit_chain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the walk found */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "events": 18234,
+                     *       "first_broken_id": "019ad0c4-6f0e-7cc2-9d52-1f1e2a3b4c5d",
+                     *       "intact": false,
+                     *       "problem": "its hash does not match its content (the row or the resources it lists were edited)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VerifyReport"];
+                };
+            };
+            401: components["responses"]["Unauthenticated"];
+            /** @description Administrators only; or `/problems/mfa-enrollment-required` for staff without a second factor where REQUIRE_STAFF_MFA is on */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["Unavailable"];
         };
