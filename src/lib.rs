@@ -13,7 +13,8 @@
 //!   worklist index), `review` (worklist, review steps, exam), `courses` (treatment courses,
 //!   sessions with their pure flags, check-ins with their pure plan, outcomes), `outreach`
 //!   (invitations by link, reminders, the transactional outbox and its delivery worker), `fhir` (R4
-//!   export of intakes and courses, SDC Questionnaires, QuestionnaireResponses in), `system` (health, readiness, metrics). Handlers turn HTTP into service calls and domain values into
+//!   export of intakes and courses, SDC Questionnaires, QuestionnaireResponses in), `system`
+//!   (health, readiness, metrics). Handlers turn HTTP into service calls and domain values into
 //!   responses; services hold the rules and audit; `repo` modules hold the queries.
 //! * `state` is the running service (`AppState`) and authenticated access: it loads the caller
 //!   with the work, runs writes in a transaction, and commits reads' audit events before the

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::rows::{AuditRow, ListedRow};
+use crate::text::hex;
 
 /// The hash before the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -57,10 +58,6 @@ pub fn link(prev_hash: &str, row: &AuditRow, seq: i64, listed: &[&ListedRow]) ->
     h.update(b"\n");
     h.update(canonical(row, seq, listed));
     hex(&h.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The resources each event's listing disclosed, by event id.

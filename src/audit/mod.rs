@@ -4,9 +4,9 @@
 //! is ever unaudited. Reads follow *audit before disclosure*: the handler hands its events to the
 //! [`sink::AuditSink`], which commits the events of concurrent reads together (group commit)
 //! and only then lets the responses go. Every append joins one hash chain ([`chain`]), which
-//! `GET /api/v1/audit/verify` and `intake-api audit verify` walk. Refused attempts go through the sink as well, after the
-//! work, so that a refused change's rollback does not take its event with it. Nothing here
-//! updates or deletes an event.
+//! `GET /api/v1/audit/verify` and `intake-api audit verify` walk. Refused attempts go through
+//! the sink as well, after the work, so that a refused change's rollback does not take its event
+//! with it. Nothing here updates or deletes an event (once chained).
 
 pub mod api;
 pub mod chain;

@@ -28,11 +28,6 @@ impl AuditBatch {
         self.events.len() + self.listed.len()
     }
 
-    /// The INSERT statements [`insert`] runs for this batch.
-    pub fn statements(&self) -> usize {
-        self.events.len().div_ceil(EVENTS_PER_INSERT) + self.listed.len().div_ceil(LISTED_PER_INSERT)
-    }
-
     pub fn append(&mut self, mut other: AuditBatch) {
         self.events.append(&mut other.events);
         self.listed.append(&mut other.listed);
@@ -372,7 +367,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_batch_counts_the_inserts_it_needs() {
+    fn batches_append_their_events_and_resources() {
         let listed = |n: usize| {
             (0..n)
                 .map(|i| ListedRow {
@@ -386,11 +381,6 @@ mod tests {
             events: vec![sample_row("e"); events],
             listed: listed(rows),
         };
-        assert_eq!(batch(1, 0).statements(), 1, "a read's event");
-        assert_eq!(batch(500, 0).statements(), 1);
-        assert_eq!(batch(501, 0).statements(), 2);
-        assert_eq!(batch(1, 20).statements(), 2, "a listing: its event and its resources");
-        assert_eq!(batch(3, 4001).statements(), 4);
         let mut a = batch(2, 3);
         a.append(batch(1, 1));
         assert_eq!((a.events.len(), a.listed.len(), a.len()), (3, 4, 7));

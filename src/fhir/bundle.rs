@@ -17,7 +17,6 @@ use crate::screening::model::{PainType, ScoreResult, Severity};
 use crate::screening::policy::Scores;
 use crate::screening::safety::Assessment;
 
-/// Our own code systems, for concepts without a standard code.
 use super::systems::{LOINC, QUESTIONNAIRE_BASE, SNOMED, SYSTEM_FLAG, SYSTEM_SCORE};
 
 /// What the export needs.
