@@ -18,6 +18,7 @@ use crate::screening::instruments::InstrumentCode;
 use crate::screening::model::Cutoffs;
 use crate::screening::outcomes::OutcomeCutoffs;
 use crate::screening::policy::{self, ScreeningConfig};
+use crate::vault::KeyRing;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -95,6 +96,8 @@ pub struct Settings {
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     pub outreach: Arc<OutreachSettings>,
+    /// `DATA_KEYS`: the keys that seal patient data at rest (the first seals, all open).
+    pub data_keys: Arc<KeyRing>,
 }
 
 impl fmt::Debug for Settings {
@@ -465,6 +468,17 @@ impl Settings {
                 SecretString::from(String::new())
             }
         };
+        let data_keys = match r.raw("DATA_KEYS") {
+            Some(raw) => KeyRing::parse(raw.trim()).map_err(|msg| r.fail("DATA_KEYS", msg)).ok(),
+            None => {
+                r.fail(
+                    "DATA_KEYS",
+                    "is required: id:base64key of 32 random bytes, e.g. k1:$(openssl rand -base64 32) \
+                     (development generates one into .env on `serve`)",
+                );
+                None
+            }
+        };
         let jwt_issuer = r.text("JWT_ISSUER", "intake-api");
         let jwt_audience = r.text("JWT_AUDIENCE", "intake-api");
         let ttl = r.number("JWT_TTL_SECONDS", 900u64, 60, 86_400);
@@ -570,9 +584,9 @@ impl Settings {
         let courses = read_courses(&mut r);
         let outreach = read_outreach(&mut r);
 
-        if !r.errors.is_empty() {
+        let Some(data_keys) = data_keys.filter(|_| r.errors.is_empty()) else {
             return Err(ConfigError(r.errors));
-        }
+        };
         Ok(Settings {
             app_env,
             database_url,
@@ -602,6 +616,7 @@ impl Settings {
             http_workers,
             trust_forwarded_for,
             outreach: Arc::new(outreach),
+            data_keys: Arc::new(data_keys),
         })
     }
 
@@ -662,27 +677,42 @@ fn parse_instruments(raw: &str) -> Result<Vec<InstrumentCode>, String> {
     Ok(out)
 }
 
-/// In development, a missing `JWT_SECRET` is generated once and appended to `.env`, so the first
-/// `serve` on a fresh checkout just works and tokens survive restarts. Returns the variables to
-/// use on top of the environment. Never runs in production or test.
+/// In development, a missing `JWT_SECRET` or `DATA_KEYS` is generated once and appended to
+/// `.env`, so the first `serve` on a fresh checkout just works and tokens and sealed data survive
+/// restarts. Returns the variables to use on top of the environment. Never runs in production or
+/// test.
 pub fn ensure_development_secret(env_file: &Path) -> std::io::Result<HashMap<String, String>> {
     let mut extra = HashMap::new();
     let app_env = std::env::var("APP_ENV").unwrap_or_default();
     let is_dev = app_env.trim().is_empty() || app_env.trim() == "development";
-    let missing = std::env::var("JWT_SECRET").map(|s| s.trim().is_empty()).unwrap_or(true);
-    if is_dev && missing {
+    let missing = |var: &str| std::env::var(var).map(|s| s.trim().is_empty()).unwrap_or(true);
+    if !is_dev {
+        return Ok(extra);
+    }
+    if missing("JWT_SECRET") {
         let mut bytes = [0u8; 48];
         getrandom::fill(&mut bytes).map_err(std::io::Error::other)?;
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-        let mut contents = std::fs::read_to_string(env_file).unwrap_or_default();
-        if !contents.is_empty() && !contents.ends_with('\n') {
-            contents.push('\n');
-        }
-        contents.push_str("# Generated on first start (APP_ENV=development). Keep it secret.\n");
-        contents.push_str(&format!("JWT_SECRET={secret}\n"));
-        write_private(env_file, &contents)?;
         extra.insert("JWT_SECRET".to_owned(), secret);
     }
+    if missing("DATA_KEYS") {
+        let entry = KeyRing::generate_entry("k1").map_err(std::io::Error::other)?;
+        extra.insert("DATA_KEYS".to_owned(), entry);
+    }
+    if extra.is_empty() {
+        return Ok(extra);
+    }
+    let mut contents = std::fs::read_to_string(env_file).unwrap_or_default();
+    if !contents.is_empty() && !contents.ends_with('\n') {
+        contents.push('\n');
+    }
+    contents.push_str("# Generated on first start (APP_ENV=development). Keep them secret.\n");
+    for var in ["JWT_SECRET", "DATA_KEYS"] {
+        if let Some(value) = extra.get(var) {
+            contents.push_str(&format!("{var}={value}\n"));
+        }
+    }
+    write_private(env_file, &contents)?;
     Ok(extra)
 }
 
@@ -718,9 +748,28 @@ mod tests {
 
     const GOOD_SECRET: &str = "q3V9x2LmT8wZk4Rb7NfJ1sYc6HdP0aGe";
 
+    const TEST_KEYS: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    /// Settings from `vars`, with a valid `DATA_KEYS` unless `vars` sets one.
     fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        let mut map: HashMap<String, String> = HashMap::from([("DATA_KEYS".into(), TEST_KEYS.into())]);
+        map.extend(vars.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())));
         Settings::from_lookup(&move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn data_keys_are_required_and_checked_naming_the_variable() {
+        for app_env in ["production", "test", "development"] {
+            let err = load(&[("APP_ENV", app_env), ("JWT_SECRET", GOOD_SECRET), ("DATA_KEYS", "")]).unwrap_err();
+            assert_eq!(vars_named(err), vec!["DATA_KEYS"], "{app_env}");
+        }
+        let err = load(&[("JWT_SECRET", GOOD_SECRET), ("DATA_KEYS", "k1:c2hvcnQ=")]).unwrap_err();
+        assert!(err.to_string().contains("DATA_KEYS"), "{err}");
+        assert!(err.to_string().contains("32 bytes"), "{err}");
+        let two = format!("k2:{},{TEST_KEYS}", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=");
+        let ok = load(&[("JWT_SECRET", GOOD_SECRET), ("DATA_KEYS", &two)]).unwrap();
+        assert_eq!(ok.data_keys.current().id(), "k2");
+        assert_eq!(ok.data_keys.keys().len(), 2);
     }
 
     fn vars_named(err: ConfigError) -> Vec<String> {

@@ -56,3 +56,4 @@ pub mod system;
 pub mod telemetry;
 pub mod text;
 pub mod validation;
+pub mod vault;

@@ -1,4 +1,4 @@
-//! `intake-api`: serve (default), migrate, openapi, create-user.
+//! `intake-api`: serve (default), migrate, openapi, audit verify, keys rotate, create-user.
 
 use std::process::ExitCode;
 
@@ -17,7 +17,7 @@ use intake_api::error::ApiError;
 use intake_api::outreach;
 use intake_api::state::AppState;
 use intake_api::telemetry;
-use intake_api::{app, audit};
+use intake_api::{app, audit, vault};
 
 /// mimalloc's `mi_option_purge_delay` (its position in `mi_option_e`; the Rust bindings lack it).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
@@ -61,6 +61,11 @@ enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// The data keys (`DATA_KEYS`) that seal patient data at rest.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
     /// Create a staff account. The password is read from stdin, never from the command line.
     CreateUser {
         /// `admin` or `clinician`.
@@ -80,6 +85,18 @@ enum AuditCommand {
     Verify,
 }
 
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Re-seal every value under the first key of DATA_KEYS, in batches, while the service runs.
+    /// Resumable: run it again after an interruption. Deploy the new DATA_KEYS (new key first,
+    /// old keys after it) to every instance before rotating.
+    Rotate {
+        /// Rows per transaction.
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        batch: i64,
+    },
+}
+
 fn main() -> ExitCode {
     return_freed_memory();
     let cli = Cli::parse();
@@ -92,6 +109,9 @@ fn main() -> ExitCode {
         Command::Audit {
             action: AuditCommand::Verify,
         } => verify_audit(),
+        Command::Keys {
+            action: KeysCommand::Rotate { batch },
+        } => rotate_keys(batch),
         Command::CreateUser {
             role,
             email,
@@ -110,7 +130,12 @@ fn main() -> ExitCode {
 fn load_settings() -> anyhow::Result<Settings> {
     let generated = config::ensure_development_secret(std::path::Path::new(".env"))?;
     if !generated.is_empty() {
-        eprintln!("note: generated JWT_SECRET and saved it to .env (APP_ENV=development)");
+        let mut names: Vec<&str> = generated.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        eprintln!(
+            "note: generated {} and saved to .env (APP_ENV=development)",
+            names.join(" and ")
+        );
     }
     let settings = Settings::from_lookup(&|k| generated.get(k).cloned().or_else(|| std::env::var(k).ok()))?;
     Ok(settings)
@@ -131,7 +156,8 @@ async fn serve() -> anyhow::Result<()> {
     let pool = db::build_pool(&settings.database_url, &pool_options(&settings))?;
     let applied = db::run_migrations(&mut *pool.get()?)?;
     let linked = audit::service::link_unchained(&mut *pool.get()?).map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-    tracing::info!(applied, linked, backend = ?settings.database_url.backend(), "database ready");
+    let sealed = open_vault(&settings, &pool)?;
+    tracing::info!(applied, linked, sealed, backend = ?settings.database_url.backend(), "database ready");
     bootstrap_admin(&settings, &pool)?;
 
     let bind = settings.bind_addr;
@@ -159,6 +185,54 @@ async fn serve() -> anyhow::Result<()> {
     worker.stop();
     served?;
     tracing::info!("stopped");
+    Ok(())
+}
+
+/// Installs `DATA_KEYS`, refuses keys that do not open this database, and seals what an older
+/// version stored in clear. Returns how many values it sealed.
+fn open_vault(settings: &Settings, pool: &db::DbPool) -> anyhow::Result<u64> {
+    vault::install(settings.data_keys.clone()).map_err(anyhow::Error::msg)?;
+    let report = vault::rekey::on_start(pool, &settings.data_keys)?;
+    Ok(report.map_or(0, |r| r.resealed))
+}
+
+/// `keys rotate`: every sealed value and name index row under the first key, then the retired
+/// keys forgotten (the service may start without them). Prints a JSON report.
+fn rotate_keys(batch: i64) -> anyhow::Result<()> {
+    let settings = load_settings()?;
+    let mut opts = pool_options(&settings);
+    opts.max_size = 2;
+    let pool = db::build_pool(&settings.database_url, &opts)?;
+    db::run_migrations(&mut *pool.get()?)?;
+    open_vault(&settings, &pool)?;
+    let ring = &settings.data_keys;
+    let started = std::time::Instant::now();
+    let report = vault::rekey::run(&pool, ring, vault::rekey::Pass::Rotate, batch, &mut |place, r| {
+        eprintln!("{place}: {} re-sealed, {} re-indexed", r.resealed, r.reindexed);
+    })?;
+    let remaining = vault::rekey::remaining(&mut *pool.get()?, ring, vault::rekey::Pass::Rotate)?;
+    let retired = if remaining.is_empty() && report.failed.is_empty() {
+        vault::rekey::forget_retired(&mut *pool.get()?, ring)?
+    } else {
+        0
+    };
+    let out = serde_json::json!({
+        "key": ring.current().id(),
+        "resealed": report.resealed,
+        "reindexed": report.reindexed,
+        "changed_meanwhile": report.raced,
+        "failed": report.failed,
+        "remaining": remaining.iter().map(|(p, n)| serde_json::json!({"column": p, "values": n})).collect::<Vec<_>>(),
+        "keys_forgotten": retired,
+        "seconds": started.elapsed().as_secs_f64(),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    if !report.failed.is_empty() {
+        anyhow::bail!("{} value(s) did not open; see \"failed\"", report.failed.len());
+    }
+    if !remaining.is_empty() {
+        anyhow::bail!("values written meanwhile under another key remain; run `keys rotate` again");
+    }
     Ok(())
 }
 

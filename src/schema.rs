@@ -69,8 +69,7 @@ diesel::table! {
         user_id -> Nullable<Text>,
         given_name -> Text,
         family_name -> Text,
-        sort_name -> Text,
-        date_of_birth -> Date,
+        date_of_birth -> Text,
         sex_at_birth -> Text,
         gender_identity -> Nullable<Text>,
         preferred_language -> Text,
@@ -82,6 +81,14 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    vault_keys (id) {
+        id -> Text,
+        canary -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -420,4 +427,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     webhook_endpoints,
     webhook_deliveries,
+    vault_keys,
 );

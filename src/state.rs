@@ -52,6 +52,7 @@ impl AppState {
             .mask_unmatched_patterns("UNMATCHED")
             .build()
             .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
+        crate::vault::install(settings.data_keys.clone()).map_err(anyhow::Error::msg)?;
         let tokens = Arc::new(TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?);
         let cursors = CursorCodec::new(settings.jwt_secret_bytes());
         let audit = AuditSink::start(pool.clone())?;

@@ -8,81 +8,109 @@ use super::status::{CheckinKind, CheckinStatus, CourseStatus, EndReason, Indicat
 use crate::courses::session::blocks::SessionBlocks;
 use crate::db::DbConn;
 use crate::ids::{CheckinId, CourseId, InfusionId, IntakeId, Json, PatientId, UserId};
-use crate::patients::repo::word_range;
+use crate::patients::repo as patients_repo;
 use crate::schema::{checkins, course_flags, course_outcomes, course_sessions, courses, patient_name_tokens, patients};
 use crate::screening::model::Flag;
 use crate::screening::policy::{Answers, Scores};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = courses, treat_none_as_null = true)]
-pub struct CourseRow {
-    pub id: CourseId,
-    pub patient_id: PatientId,
-    pub intake_id: IntakeId,
-    pub status: CourseStatus,
-    pub version: i64,
-    pub planned_sessions: i32,
-    pub sessions_completed: i32,
-    pub next_session_at: Option<NaiveDateTime>,
-    pub top_severity: Option<i32>,
-    pub flag_codes: Option<String>,
-    pub created_by: UserId,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub ended_at: Option<NaiveDateTime>,
-    pub end_reason: Option<EndReason>,
-    pub end_note: Option<String>,
-    pub indications: Json<Vec<Indication>>,
-    pub protocol: Json<Protocol>,
-    pub notes: Option<String>,
-    /// The earliest `due_by` of its open check-ins (`checkins=overdue` compares it with now).
-    pub next_due_by: Option<NaiveDateTime>,
+crate::sealed_row! {
+    table courses, row id;
+    /// A course as services see it; its free-text notes are sealed at rest.
+    #[derive(Debug, Clone)]
+    pub struct CourseRow;
+    #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+    #[diesel(table_name = courses, treat_none_as_null = true)]
+    pub struct CourseRecord {
+        pub id: CourseId,
+        pub patient_id: PatientId,
+        pub intake_id: IntakeId,
+        pub status: CourseStatus,
+        pub version: i64,
+        pub planned_sessions: i32,
+        pub sessions_completed: i32,
+        pub next_session_at: Option<NaiveDateTime>,
+        pub top_severity: Option<i32>,
+        pub flag_codes: Option<String>,
+        pub created_by: UserId,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+        pub ended_at: Option<NaiveDateTime>,
+        pub end_reason: Option<EndReason>,
+        pub indications: Json<Vec<Indication>>,
+        pub protocol: Json<Protocol>,
+        /// The earliest `due_by` of its open check-ins (`checkins=overdue` compares it with now).
+        pub next_due_by: Option<NaiveDateTime>,
+    }
+    sealed {}
+    sealed_opt {
+        pub end_note: String,
+        pub notes: String,
+    }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = course_sessions, treat_none_as_null = true)]
-pub struct SessionRow {
-    pub id: InfusionId,
-    pub course_id: CourseId,
-    pub patient_id: PatientId,
-    pub status: SessionStatus,
-    pub version: i64,
-    pub scheduled_at: NaiveDateTime,
-    pub created_by: UserId,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub completed_at: Option<NaiveDateTime>,
-    pub cancelled_at: Option<NaiveDateTime>,
-    pub cancel_reason: Option<String>,
-    pub blocks: Json<SessionBlocks>,
-    pub flags: Json<Vec<Flag>>,
-    pub staff_notes: Option<String>,
+crate::sealed_row! {
+    table course_sessions, row id;
+    /// An infusion session; its record (vitals, doses, events) and notes are sealed at rest.
+    #[derive(Debug, Clone)]
+    pub struct SessionRow;
+    #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+    #[diesel(table_name = course_sessions, treat_none_as_null = true)]
+    pub struct SessionRecord {
+        pub id: InfusionId,
+        pub course_id: CourseId,
+        pub patient_id: PatientId,
+        pub status: SessionStatus,
+        pub version: i64,
+        pub scheduled_at: NaiveDateTime,
+        pub created_by: UserId,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+        pub completed_at: Option<NaiveDateTime>,
+        pub cancelled_at: Option<NaiveDateTime>,
+        pub flags: Json<Vec<Flag>>,
+    }
+    sealed {
+        pub blocks: Json<SessionBlocks>,
+    }
+    sealed_opt {
+        pub cancel_reason: String,
+        pub staff_notes: String,
+    }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = checkins, treat_none_as_null = true)]
-pub struct CheckinRow {
-    pub id: CheckinId,
-    pub course_id: CourseId,
-    pub patient_id: PatientId,
-    pub session_id: Option<InfusionId>,
-    pub kind: CheckinKind,
-    pub day_offset: Option<i32>,
-    /// `due`, `completed` or `cancelled` (never `missed`: that is `due` past `due_by`).
-    pub status: CheckinStatus,
-    pub version: i64,
-    pub due_from: NaiveDateTime,
-    pub due_by: NaiveDateTime,
-    pub top_severity: Option<i32>,
-    pub late: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub completed_at: Option<NaiveDateTime>,
-    pub completed_by: Option<UserId>,
-    pub instruments: Json<Vec<String>>,
-    pub answers: Option<Json<Answers>>,
-    pub scores: Option<Json<Scores>>,
-    pub flags: Option<Json<Vec<Flag>>>,
+crate::sealed_row! {
+    table checkins, row id;
+    /// A check-in; its answers and scores are sealed at rest.
+    #[derive(Debug, Clone)]
+    pub struct CheckinRow;
+    #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+    #[diesel(table_name = checkins, treat_none_as_null = true)]
+    pub struct CheckinRecord {
+        pub id: CheckinId,
+        pub course_id: CourseId,
+        pub patient_id: PatientId,
+        pub session_id: Option<InfusionId>,
+        pub kind: CheckinKind,
+        pub day_offset: Option<i32>,
+        /// `due`, `completed` or `cancelled` (never `missed`: that is `due` past `due_by`).
+        pub status: CheckinStatus,
+        pub version: i64,
+        pub due_from: NaiveDateTime,
+        pub due_by: NaiveDateTime,
+        pub top_severity: Option<i32>,
+        pub late: bool,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+        pub completed_at: Option<NaiveDateTime>,
+        pub completed_by: Option<UserId>,
+        pub instruments: Json<Vec<String>>,
+        pub flags: Option<Json<Vec<Flag>>>,
+    }
+    sealed {}
+    sealed_opt {
+        pub answers: Json<Answers>,
+        pub scores: Json<Scores>,
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -168,12 +196,11 @@ fn with_outcome(instrument: String, classification: String) -> _ {
 }
 
 #[diesel::dsl::auto_type(no_type_alias)]
-fn with_name_word(lo: String, hi: String) -> _ {
+fn with_name_word(tokens: Vec<String>) -> _ {
     diesel::dsl::exists(
         patient_name_tokens::table
             .filter(patient_name_tokens::patient_id.eq(courses::patient_id))
-            .filter(patient_name_tokens::token.ge(lo))
-            .filter(patient_name_tokens::token.lt(hi)),
+            .filter(patient_name_tokens::token.eq_any(tokens)),
     )
 }
 
@@ -207,8 +234,7 @@ pub fn list(
         q = q.filter(courses::next_due_by.lt(at));
     }
     for word in &f.name_words {
-        let (lo, hi) = word_range(word);
-        q = q.filter(with_name_word(lo, hi));
+        q = q.filter(with_name_word(patients_repo::name_tokens(word)?));
     }
     if let Some((t, id)) = after {
         q = q.filter(
@@ -217,36 +243,45 @@ pub fn list(
                 .or(courses::created_at.eq(t).and(courses::id.lt(id))),
         );
     }
-    q.order((courses::created_at.desc(), courses::id.desc()))
+    let rows: Vec<(CourseListRow, String, String)> = q
+        .order((courses::created_at.desc(), courses::id.desc()))
         .limit(limit + 1)
-        .load(conn)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(r, given, family)| {
+            let (given, family) = patients_repo::open_names(r.patient_id, &given, &family)?;
+            Ok((r, given, family))
+        })
+        .collect()
 }
 
 pub fn insert_course(conn: &mut DbConn, row: &CourseRow) -> QueryResult<()> {
     diesel::insert_into(courses::table)
-        .values(row)
+        .values(row.seal()?)
         .execute(conn)
         .map(|_| ())
 }
 
 pub fn find_course(conn: &mut DbConn, id: CourseId) -> QueryResult<Option<CourseRow>> {
-    courses::table
+    let found = courses::table
         .find(id)
-        .select(CourseRow::as_select())
+        .select(CourseRecord::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.map(CourseRecord::open).transpose()?)
 }
 
 /// The row, for a change: locked on PostgreSQL until the transaction ends (SQLite's write
 /// transaction already holds its only write lock).
 pub fn find_course_for_update(conn: &mut DbConn, id: CourseId) -> QueryResult<Option<CourseRow>> {
     if let DbConn::Pg(c) = conn {
-        return courses::table
+        let found = courses::table
             .find(id)
-            .select(CourseRow::as_select())
+            .select(CourseRecord::as_select())
             .for_update()
             .first(c)
-            .optional();
+            .optional()?;
+        return Ok(found.map(CourseRecord::open).transpose()?);
     }
     find_course(conn, id)
 }
@@ -268,7 +303,7 @@ pub fn update_course_if_version(conn: &mut DbConn, row: &CourseRow, expected: i6
             .filter(courses::id.eq(row.id))
             .filter(courses::version.eq(expected)),
     )
-    .set(row)
+    .set(row.seal()?)
     .execute(conn)?;
     Ok(n == 1)
 }
@@ -314,27 +349,29 @@ pub fn course_flag_codes(conn: &mut DbConn, course_id: CourseId) -> QueryResult<
 
 pub fn insert_session(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {
     diesel::insert_into(course_sessions::table)
-        .values(row)
+        .values(row.seal()?)
         .execute(conn)
         .map(|_| ())
 }
 
 pub fn find_session(conn: &mut DbConn, id: InfusionId) -> QueryResult<Option<SessionRow>> {
-    course_sessions::table
+    let found = course_sessions::table
         .find(id)
-        .select(SessionRow::as_select())
+        .select(SessionRecord::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.map(SessionRecord::open).transpose()?)
 }
 
 pub fn find_session_for_update(conn: &mut DbConn, id: InfusionId) -> QueryResult<Option<SessionRow>> {
     if let DbConn::Pg(c) = conn {
-        return course_sessions::table
+        let found = course_sessions::table
             .find(id)
-            .select(SessionRow::as_select())
+            .select(SessionRecord::as_select())
             .for_update()
             .first(c)
-            .optional();
+            .optional()?;
+        return Ok(found.map(SessionRecord::open).transpose()?);
     }
     find_session(conn, id)
 }
@@ -345,18 +382,19 @@ pub fn update_session_if_version(conn: &mut DbConn, row: &SessionRow, expected: 
             .filter(course_sessions::id.eq(row.id))
             .filter(course_sessions::version.eq(expected)),
     )
-    .set(row)
+    .set(row.seal()?)
     .execute(conn)?;
     Ok(n == 1)
 }
 
 /// A course's sessions by `scheduled_at`.
 pub fn sessions_of(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Vec<SessionRow>> {
-    course_sessions::table
+    let found: Vec<SessionRecord> = course_sessions::table
         .filter(course_sessions::course_id.eq(course_id))
         .order((course_sessions::scheduled_at.asc(), course_sessions::id.asc()))
-        .select(SessionRow::as_select())
-        .load(conn)
+        .select(SessionRecord::as_select())
+        .load(conn)?;
+    Ok(found.into_iter().map(SessionRecord::open).collect::<Result<_, _>>()?)
 }
 
 /// The earliest `due_by` of a course's open check-ins.
@@ -387,27 +425,29 @@ pub fn count_completed_sessions(conn: &mut DbConn, course_id: CourseId) -> Query
 
 pub fn insert_checkins(conn: &mut DbConn, rows: &[CheckinRow]) -> QueryResult<()> {
     for row in rows {
-        diesel::insert_into(checkins::table).values(row).execute(conn)?;
+        diesel::insert_into(checkins::table).values(row.seal()?).execute(conn)?;
     }
     Ok(())
 }
 
 pub fn find_checkin(conn: &mut DbConn, id: CheckinId) -> QueryResult<Option<CheckinRow>> {
-    checkins::table
+    let found = checkins::table
         .find(id)
-        .select(CheckinRow::as_select())
+        .select(CheckinRecord::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.map(CheckinRecord::open).transpose()?)
 }
 
 pub fn find_checkin_for_update(conn: &mut DbConn, id: CheckinId) -> QueryResult<Option<CheckinRow>> {
     if let DbConn::Pg(c) = conn {
-        return checkins::table
+        let found = checkins::table
             .find(id)
-            .select(CheckinRow::as_select())
+            .select(CheckinRecord::as_select())
             .for_update()
             .first(c)
-            .optional();
+            .optional()?;
+        return Ok(found.map(CheckinRecord::open).transpose()?);
     }
     find_checkin(conn, id)
 }
@@ -418,7 +458,7 @@ pub fn update_checkin_if_version(conn: &mut DbConn, row: &CheckinRow, expected: 
             .filter(checkins::id.eq(row.id))
             .filter(checkins::version.eq(expected)),
     )
-    .set(row)
+    .set(row.seal()?)
     .execute(conn)?;
     Ok(n == 1)
 }
@@ -426,39 +466,43 @@ pub fn update_checkin_if_version(conn: &mut DbConn, row: &CheckinRow, expected: 
 /// A course's check-ins by `due_by`.
 /// Check-ins still due whose `due_by` falls in `(from, to]` (the check-in reminder's window).
 pub fn due_between(conn: &mut DbConn, from: NaiveDateTime, to: NaiveDateTime) -> QueryResult<Vec<CheckinRow>> {
-    checkins::table
+    let found: Vec<CheckinRecord> = checkins::table
         .filter(checkins::status.eq(CheckinStatus::Due))
         .filter(checkins::due_by.gt(from))
         .filter(checkins::due_by.le(to))
-        .select(CheckinRow::as_select())
-        .load(conn)
+        .select(CheckinRecord::as_select())
+        .load(conn)?;
+    Ok(found.into_iter().map(CheckinRecord::open).collect::<Result<_, _>>()?)
 }
 
 pub fn checkins_of(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Vec<CheckinRow>> {
-    checkins::table
+    let found: Vec<CheckinRecord> = checkins::table
         .filter(checkins::course_id.eq(course_id))
         .order((checkins::due_by.asc(), checkins::id.asc()))
-        .select(CheckinRow::as_select())
-        .load(conn)
+        .select(CheckinRecord::as_select())
+        .load(conn)?;
+    Ok(found.into_iter().map(CheckinRecord::open).collect::<Result<_, _>>()?)
 }
 
 /// The patient's check-ins still open (`due`, including those past `due_by`), soonest first.
 pub fn open_checkins_of_patient(conn: &mut DbConn, patient_id: PatientId) -> QueryResult<Vec<CheckinRow>> {
-    checkins::table
+    let found: Vec<CheckinRecord> = checkins::table
         .filter(checkins::patient_id.eq(patient_id))
         .filter(checkins::status.eq(CheckinStatus::Due))
         .order((checkins::due_by.asc(), checkins::id.asc()))
-        .select(CheckinRow::as_select())
-        .load(conn)
+        .select(CheckinRecord::as_select())
+        .load(conn)?;
+    Ok(found.into_iter().map(CheckinRecord::open).collect::<Result<_, _>>()?)
 }
 
 /// The pre-session check-in of a session.
 pub fn checkin_of_session(conn: &mut DbConn, session_id: InfusionId) -> QueryResult<Option<CheckinRow>> {
-    checkins::table
+    let found = checkins::table
         .filter(checkins::session_id.eq(session_id))
-        .select(CheckinRow::as_select())
+        .select(CheckinRecord::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.map(CheckinRecord::open).transpose()?)
 }
 
 /// Cancels a course's open check-ins of `kind` (optionally only one session's); returns how many.
@@ -484,35 +528,45 @@ pub fn cancel_open_checkins(
     .execute(conn)
 }
 
-/// What the outcomes need of a completed check-in (not its answers).
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = checkins)]
-pub struct MeasuredRow {
-    pub id: CheckinId,
-    pub kind: CheckinKind,
-    pub completed_at: Option<NaiveDateTime>,
-    pub updated_at: NaiveDateTime,
-    pub scores: Option<Json<Scores>>,
+crate::sealed_row! {
+    table checkins, row id;
+    /// What the outcomes need of a completed check-in (not its answers).
+    #[derive(Debug, Clone)]
+    pub struct MeasuredRow;
+    #[derive(Debug, Clone, Queryable, Selectable)]
+    #[diesel(table_name = checkins)]
+    pub struct MeasuredRecord {
+        pub id: CheckinId,
+        pub kind: CheckinKind,
+        pub completed_at: Option<NaiveDateTime>,
+        pub updated_at: NaiveDateTime,
+    }
+    sealed {}
+    sealed_opt {
+        pub scores: Json<Scores>,
+    }
 }
 
 /// A course's completed check-ins as measurements, oldest answer first.
 pub fn measurements(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Vec<MeasuredRow>> {
-    checkins::table
+    let found: Vec<MeasuredRecord> = checkins::table
         .filter(checkins::course_id.eq(course_id))
         .filter(checkins::status.eq(CheckinStatus::Completed))
         .order((checkins::completed_at.asc(), checkins::id.asc()))
-        .select(MeasuredRow::as_select())
-        .load(conn)
+        .select(MeasuredRecord::as_select())
+        .load(conn)?;
+    Ok(found.into_iter().map(MeasuredRecord::open).collect::<Result<_, _>>()?)
 }
 
 /// A course's completed check-ins, oldest answer first (the FHIR export).
 pub fn completed_checkins(conn: &mut DbConn, course_id: CourseId) -> QueryResult<Vec<CheckinRow>> {
-    checkins::table
+    let found: Vec<CheckinRecord> = checkins::table
         .filter(checkins::course_id.eq(course_id))
         .filter(checkins::status.eq(CheckinStatus::Completed))
         .order((checkins::completed_at.asc(), checkins::id.asc()))
-        .select(CheckinRow::as_select())
-        .load(conn)
+        .select(CheckinRecord::as_select())
+        .load(conn)?;
+    Ok(found.into_iter().map(CheckinRecord::open).collect::<Result<_, _>>()?)
 }
 
 /// Replaces a course's outcomes.

@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::ids::UserId;
 use crate::schema::idempotency_keys;
 use crate::text::hex;
+use crate::vault;
 
 pub const HEADER: &str = "idempotency-key";
 pub const TTL: chrono::Duration = chrono::Duration::hours(24);
@@ -184,7 +185,7 @@ fn begin(conn: &mut DbConn, user_id: UserId, key: &Key) -> Result<Begin, ApiErro
         }
         return Ok(Begin::Replay(Reply {
             status: row.status as u16,
-            body: row.body,
+            body: vault::open(&row.body, body_place(user_id, key, &mut String::new())).map_err(ApiError::internal)?,
             location: row.location,
             etag: row.etag,
             replayed: true,
@@ -222,12 +223,23 @@ fn is_race(e: &ApiError) -> bool {
     matches!(e, ApiError::Conflict { detail, .. } if detail == IN_FLIGHT)
 }
 
+/// Where a stored reply lives: its body (patient data) is sealed to the user and key.
+fn body_place<'a>(user_id: UserId, key: &Key, row: &'a mut String) -> vault::Place<'a> {
+    *row = format!("{user_id}/{}", key.key);
+    vault::Place {
+        table: "idempotency_keys",
+        row,
+        column: "body",
+    }
+}
+
 /// Stores the response under the key (same transaction as the work).
 fn finish(conn: &mut DbConn, user_id: UserId, key: &Key, reply: &Reply) -> Result<(), ApiError> {
+    let body = vault::seal(&reply.body, body_place(user_id, key, &mut String::new())).map_err(ApiError::internal)?;
     diesel::update(idempotency_keys::table.find((user_id, &key.key)))
         .set((
             idempotency_keys::status.eq(i32::from(reply.status)),
-            idempotency_keys::body.eq(&reply.body),
+            idempotency_keys::body.eq(&body),
             idempotency_keys::location.eq(&reply.location),
             idempotency_keys::etag.eq(&reply.etag),
         ))

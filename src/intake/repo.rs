@@ -12,37 +12,48 @@ use crate::schema::{intake_flags, intake_pain_types, intake_submissions, intakes
 use crate::screening::policy::{Exam, Scores};
 use crate::screening::safety::Assessment;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = intakes, treat_none_as_null = true, treat_none_as_default_value = false)]
-pub struct IntakeRow {
-    pub id: IntakeId,
-    pub patient_id: PatientId,
-    pub status: IntakeStatus,
-    pub version: i64,
-    pub sections: Json<Sections>,
-    pub created_by: UserId,
-    pub created_on_behalf: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    pub submitted_at: Option<NaiveDateTime>,
-    pub submission_count: i32,
-    pub assigned_to: Option<UserId>,
-    pub top_severity: Option<i32>,
-    pub eligibility: Option<String>,
-    pub pain_types: Option<String>,
-    pub flag_codes: Option<String>,
-    pub phq9_total: Option<i32>,
-    pub gad7_total: Option<i32>,
-    pub pain_average: Option<i32>,
-    pub fm_result: Option<String>,
-    pub crps_result: Option<String>,
-    pub review_note: Option<String>,
-    /// Clinician exam findings by instrument code, merged into the answers when scoring.
-    pub exam: Option<Json<Exam>>,
-    /// Current scores: the latest submission's, re-scored after an exam.
-    pub scores: Option<Json<Scores>>,
-    /// Current flags, MME and eligibility.
-    pub assessment: Option<Json<Assessment>>,
+crate::sealed_row! {
+    table intakes, row id;
+    /// An intake as services see it. The documents (answers, notes, exam, scores, flags) are
+    /// sealed at rest; the columns the worklist filters and sorts on stay in clear.
+    #[derive(Debug, Clone)]
+    pub struct IntakeRow;
+    #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+    #[diesel(table_name = intakes, treat_none_as_null = true, treat_none_as_default_value = false)]
+    pub struct IntakeRecord {
+        pub id: IntakeId,
+        pub patient_id: PatientId,
+        pub status: IntakeStatus,
+        pub version: i64,
+        pub created_by: UserId,
+        pub created_on_behalf: bool,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+        pub submitted_at: Option<NaiveDateTime>,
+        pub submission_count: i32,
+        pub assigned_to: Option<UserId>,
+        pub top_severity: Option<i32>,
+        pub eligibility: Option<String>,
+        pub pain_types: Option<String>,
+        pub flag_codes: Option<String>,
+        pub phq9_total: Option<i32>,
+        pub gad7_total: Option<i32>,
+        pub pain_average: Option<i32>,
+        pub fm_result: Option<String>,
+        pub crps_result: Option<String>,
+    }
+    sealed {
+        pub sections: Json<Sections>,
+    }
+    sealed_opt {
+        pub review_note: String,
+        /// Clinician exam findings by instrument code, merged into the answers when scoring.
+        pub exam: Json<Exam>,
+        /// Current scores: the latest submission's, re-scored after an exam.
+        pub scores: Json<Scores>,
+        /// Current flags, MME and eligibility.
+        pub assessment: Json<Assessment>,
+    }
 }
 
 impl IntakeRow {
@@ -87,17 +98,18 @@ impl IntakeRow {
 
 pub fn insert(conn: &mut DbConn, row: &IntakeRow) -> QueryResult<()> {
     diesel::insert_into(intakes::table)
-        .values(row)
+        .values(row.seal()?)
         .execute(conn)
         .map(|_| ())
 }
 
 pub fn find(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<IntakeRow>> {
-    intakes::table
+    let found = intakes::table
         .find(id)
-        .select(IntakeRow::as_select())
+        .select(IntakeRecord::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.map(IntakeRecord::open).transpose()?)
 }
 
 /// The patient's newest draft, if any (an invitation reuses it rather than starting another).
@@ -126,15 +138,19 @@ pub fn find_with_actor(
     key: ActorKey,
     id: IntakeId,
 ) -> QueryResult<Option<(ActorRow, Option<IntakeRow>)>> {
-    users::table
+    let found: Option<(ActorRow, Option<IntakeRecord>)> = users::table
         .left_join(intakes::table.on(intakes::id.eq(id)))
         .filter(users::id.eq(key.user_id))
         .select((
             actor_columns(key.session_or_nil(), key.now),
-            <Option<IntakeRow>>::as_select(),
+            <Option<IntakeRecord>>::as_select(),
         ))
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(match found {
+        Some((actor, intake)) => Some((actor, intake.map(IntakeRecord::open).transpose()?)),
+        None => None,
+    })
 }
 
 /// The row, for a change: on PostgreSQL it stays locked until the transaction ends, so that
@@ -143,32 +159,43 @@ pub fn find_with_actor(
 /// lock: a write transaction there already holds the database's only write lock.
 pub fn find_for_update(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<IntakeRow>> {
     if let DbConn::Pg(c) = conn {
-        return intakes::table
+        let found = intakes::table
             .find(id)
-            .select(IntakeRow::as_select())
+            .select(IntakeRecord::as_select())
             .for_update()
             .first(c)
-            .optional();
+            .optional()?;
+        return Ok(found.map(IntakeRecord::open).transpose()?);
     }
     find(conn, id)
 }
 
-/// An intake's current scores and when they were given (a course's outcome baseline).
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = intakes)]
-pub struct ScoresRow {
-    pub scores: Option<Json<Scores>>,
-    pub submitted_at: Option<NaiveDateTime>,
-    pub created_at: NaiveDateTime,
+crate::sealed_row! {
+    table intakes, row id;
+    /// An intake's current scores and when they were given (a course's outcome baseline).
+    #[derive(Debug, Clone)]
+    pub struct ScoresRow;
+    #[derive(Debug, Clone, Queryable, Selectable)]
+    #[diesel(table_name = intakes)]
+    pub struct ScoresRecord {
+        pub id: IntakeId,
+        pub submitted_at: Option<NaiveDateTime>,
+        pub created_at: NaiveDateTime,
+    }
+    sealed {}
+    sealed_opt {
+        pub scores: Json<Scores>,
+    }
 }
 
 /// [`ScoresRow`] of an intake, without loading its documents.
 pub fn scores_of(conn: &mut DbConn, id: IntakeId) -> QueryResult<Option<ScoresRow>> {
-    intakes::table
+    let found = intakes::table
         .find(id)
-        .select(ScoresRow::as_select())
+        .select(ScoresRecord::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.map(ScoresRecord::open).transpose()?)
 }
 
 /// The stored version of an intake (to report in a 412).
@@ -183,7 +210,7 @@ pub fn update_if_version(conn: &mut DbConn, row: &IntakeRow, expected: i64) -> Q
             .filter(intakes::id.eq(row.id))
             .filter(intakes::version.eq(expected)),
     )
-    .set(row)
+    .set(row.seal()?)
     .execute(conn)?;
     Ok(n == 1)
 }
@@ -234,44 +261,64 @@ pub fn replace_index_rows(
     Ok(())
 }
 
-/// An immutable snapshot of one submission and what the server computed from it.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = intake_submissions)]
-pub struct SubmissionRow {
-    pub id: SubmissionId,
-    pub intake_id: IntakeId,
-    pub seq: i32,
-    pub submitted_at: NaiveDateTime,
-    pub submitted_by: UserId,
-    pub sections: Json<Sections>,
-    pub scores: Json<Scores>,
-    pub assessment: Json<Assessment>,
+crate::sealed_row! {
+    table intake_submissions, row id;
+    /// An immutable snapshot of one submission and what the server computed from it.
+    #[derive(Debug, Clone)]
+    pub struct SubmissionRow;
+    #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+    #[diesel(table_name = intake_submissions)]
+    pub struct SubmissionRecord {
+        pub id: SubmissionId,
+        pub intake_id: IntakeId,
+        pub seq: i32,
+        pub submitted_at: NaiveDateTime,
+        pub submitted_by: UserId,
+    }
+    sealed {
+        pub sections: Json<Sections>,
+        pub scores: Json<Scores>,
+        pub assessment: Json<Assessment>,
+    }
+    sealed_opt {}
 }
 
 pub fn insert_submission(conn: &mut DbConn, row: &SubmissionRow) -> QueryResult<()> {
     diesel::insert_into(intake_submissions::table)
-        .values(row)
+        .values(row.seal()?)
         .execute(conn)
         .map(|_| ())
 }
 
 pub fn submissions(conn: &mut DbConn, intake_id: IntakeId) -> QueryResult<Vec<SubmissionRow>> {
-    intake_submissions::table
+    let found: Vec<SubmissionRecord> = intake_submissions::table
         .filter(intake_submissions::intake_id.eq(intake_id))
         .order(intake_submissions::seq.asc())
-        .select(SubmissionRow::as_select())
-        .load(conn)
+        .select(SubmissionRecord::as_select())
+        .load(conn)?;
+    Ok(found
+        .into_iter()
+        .map(SubmissionRecord::open)
+        .collect::<Result<_, _>>()?)
 }
 
 /// The sections of the patient's most recent submission (to pre-fill a new draft).
 pub fn latest_submitted_sections(conn: &mut DbConn, patient_id: PatientId) -> QueryResult<Option<Json<Sections>>> {
-    intake_submissions::table
+    let found: Option<(SubmissionId, String)> = intake_submissions::table
         .inner_join(intakes::table)
         .filter(intakes::patient_id.eq(patient_id))
         .order(intake_submissions::submitted_at.desc())
-        .select(intake_submissions::sections)
+        .select((intake_submissions::id, intake_submissions::sections))
         .first(conn)
-        .optional()
+        .optional()?;
+    let Some((id, stored)) = found else { return Ok(None) };
+    let row = id.to_string();
+    let place = crate::vault::Place {
+        table: "intake_submissions",
+        row: &row,
+        column: "sections",
+    };
+    Ok(Some(crate::vault::sealed::open_value(&stored, place)?))
 }
 
 /// The columns a list needs (never the large documents).

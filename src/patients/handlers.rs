@@ -102,7 +102,7 @@ pub async fn update_patient(
     security(("bearer" = [])),
     params(PatientListQuery),
     responses(
-        (status = 200, description = "One page, ordered by family then given name", body = Page<PatientResponse>),
+        (status = 200, description = "One page, newest profile first (names are sealed at rest, so the database cannot order by them)", body = Page<PatientResponse>),
         (status = 400, description = "Invalid cursor", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Staff only", body = Problem, content_type = "application/problem+json"),
     )

@@ -7,52 +7,63 @@ use super::api::{Address, EmergencyContact, Language, SexAtBirth};
 use crate::db::DbConn;
 use crate::ids::{Json, PatientId, UserId};
 use crate::schema::{patient_name_tokens, patients};
-use crate::text;
+use crate::vault;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = patients, treat_none_as_default_value = false)]
-pub struct PatientRow {
-    pub id: PatientId,
-    pub user_id: Option<UserId>,
-    pub given_name: String,
-    pub family_name: String,
-    pub sort_name: String,
-    pub date_of_birth: NaiveDate,
-    pub sex_at_birth: SexAtBirth,
-    pub gender_identity: Option<String>,
-    pub preferred_language: Language,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<Json<Address>>,
-    pub emergency_contact: Option<Json<EmergencyContact>>,
-    pub created_by: UserId,
-    pub version: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+crate::sealed_row! {
+    table patients, row id;
+    /// A profile as services see it (names, birth date and contact in clear).
+    #[derive(Debug, Clone)]
+    pub struct PatientRow;
+    #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+    #[diesel(table_name = patients, treat_none_as_default_value = false)]
+    pub struct PatientRecord {
+        pub id: PatientId,
+        pub user_id: Option<UserId>,
+        pub sex_at_birth: SexAtBirth,
+        pub preferred_language: Language,
+        pub created_by: UserId,
+        pub version: i64,
+        pub created_at: NaiveDateTime,
+        pub updated_at: NaiveDateTime,
+    }
+    sealed {
+        pub given_name: String,
+        pub family_name: String,
+        pub date_of_birth: NaiveDate,
+    }
+    sealed_opt {
+        pub gender_identity: String,
+        pub email: String,
+        pub phone: String,
+        pub address: Json<Address>,
+        pub emergency_contact: Json<EmergencyContact>,
+    }
 }
 
 pub fn insert(conn: &mut DbConn, row: &PatientRow) -> QueryResult<()> {
-    diesel::insert_into(patients::table).values(row).execute(conn)?;
-    replace_tokens(conn, row.id, &row.given_name, &row.family_name)
+    diesel::insert_into(patients::table).values(row.seal()?).execute(conn)?;
+    replace_tokens(conn, row)
 }
 
 pub fn find(conn: &mut DbConn, id: PatientId) -> QueryResult<Option<PatientRow>> {
-    patients::table
+    let found = patients::table
         .find(id)
-        .select(PatientRow::as_select())
+        .select(PatientRecord::as_select())
         .first(conn)
-        .optional()
+        .optional()?;
+    Ok(found.map(PatientRecord::open).transpose()?)
 }
 
 /// The row, locked until the transaction ends on PostgreSQL (see `intake::repo::find_for_update`).
 pub fn find_for_update(conn: &mut DbConn, id: PatientId) -> QueryResult<Option<PatientRow>> {
     if let DbConn::Pg(c) = conn {
-        return patients::table
+        let found = patients::table
             .find(id)
-            .select(PatientRow::as_select())
+            .select(PatientRecord::as_select())
             .for_update()
             .first(c)
-            .optional();
+            .optional()?;
+        return Ok(found.map(PatientRecord::open).transpose()?);
     }
     find(conn, id)
 }
@@ -82,19 +93,40 @@ pub fn update_if_version(conn: &mut DbConn, row: &PatientRow, expected: i64) -> 
             .filter(patients::id.eq(row.id))
             .filter(patients::version.eq(expected)),
     )
-    .set(row)
+    .set(row.seal()?)
     .execute(conn)?;
     if n == 1 {
-        replace_tokens(conn, row.id, &row.given_name, &row.family_name)?;
+        replace_tokens(conn, row)?;
     }
     Ok(n == 1)
 }
 
-fn replace_tokens(conn: &mut DbConn, id: PatientId, given: &str, family: &str) -> QueryResult<()> {
-    diesel::delete(patient_name_tokens::table.filter(patient_name_tokens::patient_id.eq(id))).execute(conn)?;
-    let rows: Vec<_> = text::tokens(&format!("{given} {family}"))
-        .into_iter()
-        .map(|t| (patient_name_tokens::token.eq(t), patient_name_tokens::patient_id.eq(id)))
+/// A patient's given and family name as a list selected them (sealed), opened.
+pub fn open_names(id: PatientId, given: &str, family: &str) -> Result<(String, String), vault::VaultError> {
+    let row = id.to_string();
+    let place = |column| vault::Place {
+        table: "patients",
+        row: &row,
+        column,
+    };
+    Ok((
+        vault::open(given, place("given_name"))?,
+        vault::open(family, place("family_name"))?,
+    ))
+}
+
+/// The name index of a profile: keyed hashes of its name prefixes under the current key.
+fn replace_tokens(conn: &mut DbConn, row: &PatientRow) -> QueryResult<()> {
+    let tokens = vault::names::index_tokens(vault::ring()?.current(), &row.given_name, &row.family_name);
+    diesel::delete(patient_name_tokens::table.filter(patient_name_tokens::patient_id.eq(row.id))).execute(conn)?;
+    let rows: Vec<_> = tokens
+        .iter()
+        .map(|t| {
+            (
+                patient_name_tokens::token.eq(t),
+                patient_name_tokens::patient_id.eq(row.id),
+            )
+        })
         .collect();
     if !rows.is_empty() {
         crate::on_backend!(conn, c => diesel::insert_into(patient_name_tokens::table).values(&rows).execute(c))?;
@@ -102,37 +134,44 @@ fn replace_tokens(conn: &mut DbConn, id: PatientId, given: &str, family: &str) -
     Ok(())
 }
 
-/// Patients whose name has, for every query word, a word starting with it; ordered by
-/// `sort_name, id` after the cursor.
+/// The index tokens that find a folded search word (one per key of the ring, so rows not yet
+/// re-indexed by a rotation are found too).
+pub fn name_tokens(word: &str) -> QueryResult<Vec<String>> {
+    Ok(vault::names::search_tokens(vault::ring()?, word))
+}
+
+/// Patients whose name has, for every query word, a word starting with it; newest first, after
+/// the cursor `(created_at, id)`. (Names are sealed, so the database cannot sort by them.)
 pub fn search(
     conn: &mut DbConn,
     query_words: &[String],
-    after: Option<(String, PatientId)>,
+    after: Option<(NaiveDateTime, PatientId)>,
     limit: i64,
 ) -> QueryResult<Vec<PatientRow>> {
-    let mut q = patients::table.select(PatientRow::as_select()).into_boxed();
+    let mut q = patients::table.select(PatientRecord::as_select()).into_boxed();
     for word in query_words {
-        let (lo, hi) = word_range(word);
-        q = q.filter(patients::id.eq_any(ids_with_name_word(lo, hi)));
+        q = q.filter(patients::id.eq_any(ids_with_name_word(name_tokens(word)?)));
     }
-    if let Some((name, id)) = after {
+    if let Some((at, id)) = after {
         q = q.filter(
-            patients::sort_name
-                .gt(name.clone())
-                .or(patients::sort_name.eq(name).and(patients::id.gt(id))),
+            patients::created_at
+                .lt(at)
+                .or(patients::created_at.eq(at).and(patients::id.lt(id))),
         );
     }
-    q.order((patients::sort_name.asc(), patients::id.asc()))
+    let found = q
+        .order((patients::created_at.desc(), patients::id.desc()))
         .limit(limit + 1)
-        .load(conn)
+        .load(conn)?;
+    Ok(found.into_iter().map(PatientRecord::open).collect::<Result<_, _>>()?)
 }
 
-/// Ids of patients with a name word starting with `word` (also used by the intake worklist).
+/// Ids of patients with a name word starting with the word these tokens find (also used by the
+/// intake worklist and the course list).
 #[diesel::dsl::auto_type(no_type_alias)]
-pub fn ids_with_name_word(word: String, upper: String) -> _ {
+pub fn ids_with_name_word(tokens: Vec<String>) -> _ {
     patient_name_tokens::table
-        .filter(patient_name_tokens::token.ge(word))
-        .filter(patient_name_tokens::token.lt(upper))
+        .filter(patient_name_tokens::token.eq_any(tokens))
         .select(patient_name_tokens::patient_id)
 }
 
@@ -145,15 +184,13 @@ pub fn ids_with_name_word(word: String, upper: String) -> _ {
 pub const RARE_NAME_TOKENS: i64 = 200;
 
 /// The patients having a name word that starts with the rarest of `words`, if it matches at most
-/// [`RARE_NAME_TOKENS`] tokens (one bounded index range read per word); `None` when every word is
+/// [`RARE_NAME_TOKENS`] tokens (one bounded index read per word); `None` when every word is
 /// common.
 pub fn rare_name_patients(conn: &mut DbConn, words: &[String]) -> QueryResult<Option<Vec<PatientId>>> {
     let mut rarest: Option<Vec<PatientId>> = None;
     for word in words {
-        let (lo, hi) = word_range(word);
         let mut ids: Vec<PatientId> = patient_name_tokens::table
-            .filter(patient_name_tokens::token.ge(lo))
-            .filter(patient_name_tokens::token.lt(hi))
+            .filter(patient_name_tokens::token.eq_any(name_tokens(word)?))
             .select(patient_name_tokens::patient_id)
             .limit(RARE_NAME_TOKENS + 1)
             .load(conn)?;
@@ -167,10 +204,4 @@ pub fn rare_name_patients(conn: &mut DbConn, words: &[String]) -> QueryResult<Op
         }
     }
     Ok(rarest)
-}
-
-/// The `[word, upper)` range of tokens that start with `word`.
-pub fn word_range(word: &str) -> (String, String) {
-    let upper = text::prefix_upper_bound(word).unwrap_or_else(|| format!("{word}\u{10FFFF}"));
-    (word.to_owned(), upper)
 }

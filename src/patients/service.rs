@@ -15,7 +15,7 @@ use crate::http::extract::validation_issues;
 use crate::http::pagination::{self, CursorCodec, Page, Paged};
 use crate::ids::{Json, PatientId, UserId};
 use crate::state::{Audited, Caller};
-use crate::text::{self, NameSearch};
+use crate::text::NameSearch;
 
 fn to_row(
     id: PatientId,
@@ -30,7 +30,6 @@ fn to_row(
         user_id,
         given_name: f.given_name.trim().to_owned(),
         family_name: f.family_name.trim().to_owned(),
-        sort_name: text::fold(&format!("{} {}", f.family_name, f.given_name)),
         date_of_birth: f.date_of_birth,
         sex_at_birth: f.sex_at_birth,
         gender_identity: f.gender_identity.as_ref().map(|g| g.trim().to_owned()),
@@ -175,7 +174,7 @@ pub fn list(
         NameSearch::Nothing => return Ok(Audited::new(Page::empty(), Vec::new())),
     };
     let query_key = format!("patients|q={}", words.join(" "));
-    let after: Option<(String, PatientId)> = codec.after(&query_key, q)?;
+    let after: Option<(chrono::NaiveDateTime, PatientId)> = codec.after(&query_key, q)?;
     let limit = q.limit();
     let rows = repo::search(conn, &words, after, limit)?;
     let mut listed = Vec::new();
@@ -185,7 +184,7 @@ pub fn list(
         limit,
         codec,
         &query_key,
-        |r| serde_json::json!((&r.sort_name, &r.id)),
+        |r| serde_json::json!((&r.created_at, &r.id)),
         |r| {
             listed.push((r.id, Some(r.id)));
             response(r).map_err(|e| failed = Some(e)).ok()

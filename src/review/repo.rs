@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::ids::{IntakeId, PatientId, ReviewId, UserId};
 use crate::intake::repo::SummaryRow;
 use crate::intake::status::IntakeStatus;
-use crate::patients::repo::word_range;
+use crate::patients::repo as patients_repo;
 use crate::schema::{intake_flags, intake_pain_types, intake_reviews, intakes, patient_name_tokens, patients, users};
 use crate::screening::model::PainType;
 
@@ -86,12 +86,11 @@ fn with_flag(code: String) -> _ {
 }
 
 #[diesel::dsl::auto_type(no_type_alias)]
-fn with_name_word(lo: String, hi: String) -> _ {
+fn with_name_word(tokens: Vec<String>) -> _ {
     diesel::dsl::exists(
         patient_name_tokens::table
             .filter(patient_name_tokens::patient_id.eq(intakes::patient_id))
-            .filter(patient_name_tokens::token.ge(lo))
-            .filter(patient_name_tokens::token.lt(hi)),
+            .filter(patient_name_tokens::token.eq_any(tokens)),
     )
 }
 
@@ -189,8 +188,7 @@ fn one_walk(
         q = q.filter(intakes::submitted_at.lt(t));
     }
     for word in &f.name_words {
-        let (lo, hi) = word_range(word);
-        q = q.filter(with_name_word(lo, hi));
+        q = q.filter(with_name_word(patients_repo::name_tokens(word)?));
     }
     match (sort.key, sort.descending) {
         (SortKey::SubmittedAt, desc) => {
@@ -239,39 +237,58 @@ fn one_walk(
             };
         }
     }
-    q.limit(limit + 1).load(conn)
+    let rows: Vec<WorklistRow> = q.limit(limit + 1).load(conn)?;
+    rows.into_iter()
+        .map(|(r, given, family)| {
+            let (given, family) = patients_repo::open_names(r.patient_id, &given, &family)?;
+            Ok((r, given, family))
+        })
+        .collect()
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = intake_reviews)]
-pub struct ReviewRow {
-    pub id: ReviewId,
-    pub intake_id: IntakeId,
-    /// A review action, or `exam` (exam findings recorded).
-    pub action: String,
-    pub from_status: IntakeStatus,
-    pub to_status: IntakeStatus,
-    pub actor_id: UserId,
-    pub note: Option<String>,
-    pub assign_to: Option<UserId>,
-    pub created_at: NaiveDateTime,
+crate::sealed_row! {
+    table intake_reviews, row id;
+    /// One review step; its free-text note is sealed at rest.
+    #[derive(Debug, Clone)]
+    pub struct ReviewRow;
+    #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+    #[diesel(table_name = intake_reviews)]
+    pub struct ReviewRecord {
+        pub id: ReviewId,
+        pub intake_id: IntakeId,
+        /// A review action, or `exam` (exam findings recorded).
+        pub action: String,
+        pub from_status: IntakeStatus,
+        pub to_status: IntakeStatus,
+        pub actor_id: UserId,
+        pub assign_to: Option<UserId>,
+        pub created_at: NaiveDateTime,
+    }
+    sealed {}
+    sealed_opt {
+        pub note: String,
+    }
 }
 
 pub fn insert_review(conn: &mut DbConn, row: &ReviewRow) -> QueryResult<()> {
     diesel::insert_into(intake_reviews::table)
-        .values(row)
+        .values(row.seal()?)
         .execute(conn)
         .map(|_| ())
 }
 
 /// The history, oldest first, with each actor's role and name.
 pub fn reviews(conn: &mut DbConn, intake_id: IntakeId) -> QueryResult<Vec<(ReviewRow, Role, String)>> {
-    intake_reviews::table
+    let found: Vec<(ReviewRecord, Role, String)> = intake_reviews::table
         .inner_join(users::table.on(users::id.eq(intake_reviews::actor_id)))
         .filter(intake_reviews::intake_id.eq(intake_id))
         .order((intake_reviews::created_at.asc(), intake_reviews::id.asc()))
-        .select((ReviewRow::as_select(), users::role, users::display_name))
-        .load(conn)
+        .select((ReviewRecord::as_select(), users::role, users::display_name))
+        .load(conn)?;
+    found
+        .into_iter()
+        .map(|(r, role, name)| Ok((r.open()?, role, name)))
+        .collect()
 }
 
 /// An enabled staff member, for assignment.

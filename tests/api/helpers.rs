@@ -21,6 +21,8 @@ use intake_api::db::{self, Backend, DbPool, DbUrl, PoolOptions};
 use intake_api::state::AppState;
 
 pub const TEST_SECRET: &str = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+/// The data key every in-process test app seals with (one key ring per process: see `vault`).
+pub const TEST_DATA_KEYS: &str = "t1:dGVzdC1kYXRhLWtleS0wMTIzNDU2Nzg5YWJjZGVmMDE=";
 pub const STAFF_PASSWORD: &str = "staff passphrase for tests";
 pub const PATIENT_PASSWORD: &str = "patient passphrase for tests";
 
@@ -127,6 +129,7 @@ pub fn test_settings(db: &TestDb, overrides: &[(&str, &str)]) -> Settings {
     let mut vars: HashMap<String, String> = HashMap::from([
         ("APP_ENV".into(), "test".into()),
         ("JWT_SECRET".into(), TEST_SECRET.into()),
+        ("DATA_KEYS".into(), TEST_DATA_KEYS.into()),
         ("DATABASE_URL".into(), db.url_string()),
     ]);
     for (k, v) in overrides {

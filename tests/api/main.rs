@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod courses;
 mod delivery;
+mod encryption;
 mod errors;
 mod instruments;
 mod intakes;

@@ -231,11 +231,12 @@ async fn staff_search_by_name(backend: Backend) {
                 .collect::<Vec<_>>()
         }
     };
+    // Newest first: names are sealed at rest, so the database cannot sort by them.
     assert_eq!(
         names("jose").await,
-        vec!["José García", "Jose Garcia-Pérez", "Josefina Ruiz"]
+        vec!["Josefina Ruiz", "Jose Garcia-Pérez", "José García"]
     );
-    assert_eq!(names("JOSÉ garc").await, vec!["José García", "Jose Garcia-Pérez"]);
+    assert_eq!(names("JOSÉ garc").await, vec!["Jose Garcia-Pérez", "José García"]);
     assert_eq!(names("perez").await, vec!["Jose Garcia-Pérez"]);
     assert_eq!(names("lopez").await, vec!["Ana López"]);
     assert!(names("zzz").await.is_empty());
@@ -263,7 +264,7 @@ async fn staff_search_by_name(backend: Backend) {
             None => break,
         }
     }
-    assert_eq!(seen, vec!["García", "Garcia-Pérez", "López", "Okafor", "Ruiz"]);
+    assert_eq!(seen, vec!["Okafor", "Ruiz", "López", "Garcia-Pérez", "García"]);
 
     // A cursor is bound to its query.
     let page = app

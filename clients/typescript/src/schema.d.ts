@@ -7446,7 +7446,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page, ordered by family then given name */
+            /** @description One page, newest profile first (names are sealed at rest, so the database cannot order by them) */
             200: {
                 headers: {
                     [name: string]: unknown;

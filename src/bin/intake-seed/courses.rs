@@ -112,13 +112,16 @@ impl Batch {
             .collect();
         db::write_tx(conn, |c| -> QueryResult<()> {
             for r in self.courses.chunks(200) {
-                on_backend!(c, c => diesel::insert_into(courses::table).values(r).execute(c))?;
+                let r: Vec<_> = r.iter().map(CourseRow::seal).collect::<Result<_, _>>()?;
+                on_backend!(c, c => diesel::insert_into(courses::table).values(&r).execute(c))?;
             }
             for r in self.sessions.chunks(200) {
-                on_backend!(c, c => diesel::insert_into(course_sessions::table).values(r).execute(c))?;
+                let r: Vec<_> = r.iter().map(SessionRow::seal).collect::<Result<_, _>>()?;
+                on_backend!(c, c => diesel::insert_into(course_sessions::table).values(&r).execute(c))?;
             }
             for r in self.checkins.chunks(200) {
-                on_backend!(c, c => diesel::insert_into(checkins_t::table).values(r).execute(c))?;
+                let r: Vec<_> = r.iter().map(CheckinRow::seal).collect::<Result<_, _>>()?;
+                on_backend!(c, c => diesel::insert_into(checkins_t::table).values(&r).execute(c))?;
             }
             for r in flags.chunks(1000) {
                 on_backend!(c, c => diesel::insert_into(course_flags::table).values(r).execute(c))?;

@@ -34,7 +34,7 @@ use intake_api::schema::{intake_flags, intake_pain_types, intake_submissions, in
 use intake_api::screening::policy::Scores;
 use intake_api::screening::policy::ScreeningConfig;
 use intake_api::screening::safety::Assessment;
-use intake_api::{clock, text};
+use intake_api::{clock, vault};
 
 #[derive(Parser)]
 #[command(
@@ -254,6 +254,9 @@ fn seed(
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
     let settings = Settings::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Rows are written directly, sealed as the service seals them.
+    vault::install(settings.data_keys.clone()).map_err(anyhow::Error::msg)?;
+    let ring = settings.data_keys.clone();
     let tokens = TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?;
     let cfg = settings.screening.clone();
     let pool = pool()?;
@@ -301,7 +304,7 @@ fn seed(
         for _ in chunk {
             let (g, f) = (GIVEN[rng.below(20) as usize], FAMILY[rng.below(20) as usize]);
             let id = PatientId::new();
-            for t in text::tokens(&format!("{g} {f}")) {
+            for t in vault::names::index_tokens(ring.current(), g, f) {
                 toks.push((patient_name_tokens::token.eq(t), patient_name_tokens::patient_id.eq(id)));
             }
             rows.push(PatientRow {
@@ -309,7 +312,6 @@ fn seed(
                 user_id: None,
                 given_name: g.into(),
                 family_name: f.into(),
-                sort_name: text::fold(&format!("{f} {g}")),
                 date_of_birth: chrono::NaiveDate::from_ymd_opt(
                     1950 + rng.below(55) as i32,
                     1 + rng.below(12) as u32,
@@ -335,6 +337,7 @@ fn seed(
             patient_ids.push(id);
         }
         db::write_tx(&mut conn, |c| -> QueryResult<()> {
+            let rows: Vec<_> = rows.iter().map(PatientRow::seal).collect::<Result<_, _>>()?;
             on_backend!(c, c => diesel::insert_into(patients::table).values(&rows).execute(c))?;
             for t in toks.chunks(2000) {
                 on_backend!(c, c => diesel::insert_into(patient_name_tokens::table).values(t).execute(c))?;
@@ -430,10 +433,12 @@ fn seed(
         }
         db::write_tx(&mut conn, |c| -> QueryResult<()> {
             for r in rows.chunks(250) {
-                on_backend!(c, c => diesel::insert_into(intakes::table).values(r).execute(c))?;
+                let r: Vec<_> = r.iter().map(IntakeRow::seal).collect::<Result<_, _>>()?;
+                on_backend!(c, c => diesel::insert_into(intakes::table).values(&r).execute(c))?;
             }
             for s in subs.chunks(250) {
-                on_backend!(c, c => diesel::insert_into(intake_submissions::table).values(s).execute(c))?;
+                let s: Vec<_> = s.iter().map(SubmissionRow::seal).collect::<Result<_, _>>()?;
+                on_backend!(c, c => diesel::insert_into(intake_submissions::table).values(&s).execute(c))?;
             }
             for t in types.chunks(2000) {
                 on_backend!(c, c => diesel::insert_into(intake_pain_types::table).values(t).execute(c))?;
