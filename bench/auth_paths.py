@@ -13,6 +13,7 @@ Starts the server on a fresh SQLite database (APP_ENV=production, JSON logs), th
 Works against older builds too (paths they lack are reported as such), to give before/after.
 """
 import argparse
+import base64
 import http.client
 import json
 import os
@@ -66,6 +67,7 @@ def main():
     work = tempfile.mkdtemp(prefix="auth-paths-")
     db = os.path.join(work, "intake.db")
     env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": "bench-" + os.urandom(24).hex(),
+           "DATA_KEYS": "k1:" + base64.b64encode(os.urandom(32)).decode(),
            "DATABASE_URL": f"sqlite://{db}", "BIND_ADDR": f"127.0.0.1:{args.port}", "RUST_LOG": "warn",
            "LOG_FORMAT": "json", "REQUIRE_STAFF_MFA": "false"}
     for role, email in (("admin", "admin@bench.test"), ("clinician", "dr@bench.test")):

@@ -44,7 +44,7 @@ def seed(args):
 
 
 def server_env(args, secret):
-    return {"APP_ENV": "production", "JWT_SECRET": secret, "DATABASE_URL": run.db_url(DB), "BIND_ADDR": "127.0.0.1:18802",
+    return {"APP_ENV": "production", "JWT_SECRET": secret, "DATA_KEYS": run.DATA_KEYS, "DATABASE_URL": run.db_url(DB), "BIND_ADDR": "127.0.0.1:18802",
             "RUST_LOG": "warn", "LOG_FORMAT": "json", "DB_POOL_SIZE": str(args.pool), "BENCH_DIR": DIR,
             "JWT_TTL_SECONDS": "86400", "REQUIRE_STAFF_MFA": "false"}
 

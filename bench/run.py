@@ -13,6 +13,7 @@ Baselines measured in the same run: SQLite's durable commit rate with the servic
 (intake-seed commit-rate), pgbench with a one-insert script at the same client count.
 """
 import argparse
+import base64
 import datetime
 import json
 import os
@@ -37,6 +38,8 @@ PG_ADMIN = os.environ.get("TEST_POSTGRES_URL") or (
     else "postgres://postgres@127.0.0.1:5432/postgres")
 # BENCH_JWT_SECRET lets a later manual session reuse the seeded database and token in bench/out.
 SECRET = os.environ.get("BENCH_JWT_SECRET") or "bench-" + os.urandom(24).hex()
+# The data key the seeded database is sealed with (BENCH_DATA_KEYS to reuse one).
+DATA_KEYS = os.environ.get("BENCH_DATA_KEYS") or "k1:" + base64.b64encode(os.urandom(32)).decode()
 
 
 def sh(cmd, **kw):
@@ -207,7 +210,7 @@ def run_backend(backend, args):
         name = f"intake_bench_{int(time.time())}"
         psql(f"CREATE DATABASE {name}")
         url = db_url(name)
-    env = {"APP_ENV": "production", "JWT_SECRET": SECRET, "DATABASE_URL": url, "BIND_ADDR": f"127.0.0.1:{port}",
+    env = {"APP_ENV": "production", "JWT_SECRET": SECRET, "DATA_KEYS": DATA_KEYS, "DATABASE_URL": url, "BIND_ADDR": f"127.0.0.1:{port}",
            "RUST_LOG": "info", "LOG_FORMAT": "json", "DB_POOL_SIZE": str(args.pool), "BENCH_DIR": bench_dir,
            "BENCH_THREADS": str(args.threads),
            # The seeded clinician token must outlive a whole run (access tokens default to 15 min),

@@ -22,6 +22,7 @@ if ! diff -q "$WORK/schema.d.ts" src/schema.d.ts >/dev/null; then
 fi
 
 export APP_ENV=test JWT_SECRET="ts-client-secret-$(date +%s)-0123456789abcdef" \
+  DATA_KEYS="k1:$(head -c 32 /dev/urandom | base64)" \
   DATABASE_URL="sqlite://$WORK/client.db" BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn LOG_FORMAT=json
 "$BIN" >"$WORK/server.log" 2>&1 &
 SERVER=$!

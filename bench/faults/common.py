@@ -1,4 +1,5 @@
 """Helpers for the fault scripts: servers, a small HTTP client, seeding, database queries."""
+import base64
 import http.client
 import json
 import os
@@ -10,6 +11,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 SECRET = "faults-" + os.urandom(24).hex()
+DATA_KEYS = "k1:" + base64.b64encode(os.urandom(32)).decode()
 
 
 def binary(name, override=None):
@@ -60,8 +62,8 @@ class Database:
 class Server:
     def __init__(self, bin_dir, db_url, port, workdir, extra_env=None):
         self.port = port
-        self.env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": SECRET, "DATABASE_URL": db_url,
-                    "BIND_ADDR": f"127.0.0.1:{port}", "RUST_LOG": "warn", "LOG_FORMAT": "json",
+        self.env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": SECRET, "DATA_KEYS": DATA_KEYS,
+                    "DATABASE_URL": db_url, "BIND_ADDR": f"127.0.0.1:{port}", "RUST_LOG": "warn", "LOG_FORMAT": "json",
                     # The seeded clinician has no second factor (production requires one by default).
                     "REQUIRE_STAFF_MFA": "false", **(extra_env or {})}
         self.bin = binary("intake-api", bin_dir and os.path.join(bin_dir, "intake-api"))
@@ -133,7 +135,8 @@ class Client:
 def seed(bin_dir, db_url, workdir, intakes=500, drafts=3000, patients=200):
     out = os.path.join(workdir, "seed.json")
     # The seeded clinician token must outlive the scenario (access tokens default to 15 min).
-    env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": SECRET, "DATABASE_URL": db_url, "JWT_TTL_SECONDS": "86400"}
+    env = {**os.environ, "APP_ENV": "production", "JWT_SECRET": SECRET, "DATA_KEYS": DATA_KEYS, "DATABASE_URL": db_url,
+           "JWT_TTL_SECONDS": "86400"}
     subprocess.run([binary("intake-seed", bin_dir and os.path.join(bin_dir, "intake-seed")), "seed", "--intakes", str(intakes),
                     "--drafts", str(drafts), "--patients", str(patients), "--out", out,
                     "--fixtures", os.path.join(ROOT, "tests", "fixtures")], check=True, env=env, capture_output=True)

@@ -24,6 +24,7 @@ if [ ! -f ".lforms/$LFORMS_VERSION/package/dist/lforms/webcomponent/main.js" ]; 
 fi
 
 export APP_ENV=test JWT_SECRET="render-secret-$(date +%s)-0123456789abcdef" \
+  DATA_KEYS="k1:$(head -c 32 /dev/urandom | base64)" \
   DATABASE_URL="sqlite://$WORK/render.db" BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn LOG_FORMAT=json \
   INSTRUMENTS_ENABLED=phq9,gad7,pc_ptsd5,pcl5,asq,pain_nrs,peg,fm2016,crps_budapest,dn4,cssrs_screen,pgic,ketamine_side_effects
 "$BIN" >"$WORK/server.log" 2>&1 &

@@ -14,6 +14,7 @@ WORK=$(mktemp -d)
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 export APP_ENV=test JWT_SECRET="fuzz-secret-$(date +%s)-0123456789abcdefghij" \
+  DATA_KEYS="k1:$(head -c 32 /dev/urandom | base64)" \
   DATABASE_URL="sqlite://$WORK/fuzz.db" BIND_ADDR="127.0.0.1:$PORT" RUST_LOG=warn LOG_FORMAT=json
 echo "long fuzzing passphrase 42" | "$BIN" create-user --role admin --email boss@fuzz.test >/dev/null
 "$BIN" >"$WORK/server.log" 2>&1 &
