@@ -23,6 +23,7 @@ use crate::helpers::*;
 
 crate::on_both_backends!(
     nothing_patients_wrote_is_stored_in_clear,
+    course_records_are_stored_sealed,
     a_value_moved_to_another_row_does_not_open
 );
 
@@ -163,6 +164,57 @@ async fn nothing_patients_wrote_is_stored_in_clear(backend: Backend) {
     }
     // ... and it does hold the sealed values (the test read the right bytes).
     assert!(raw_contains(&raw, "enc:v1:t1:"));
+}
+
+/// A course's notes, an infusion's record and a check-in's answers are sealed too.
+async fn course_records_are_stored_sealed(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let p = app.intake_with("ana@example.org", 10, 10, &clinician, true).await;
+    let res = app.start_course(&p.intake, &clinician).await;
+    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    let course_id = res.json()["id"].as_str().unwrap().to_owned();
+    let res = app
+        .post(
+            &format!("/api/v1/courses/{course_id}/sessions"),
+            Some(&clinician),
+            &json!({"scheduled_at": crate::courses::later(24)}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    let session = res.json();
+    let checkin = session["checkin_id"].as_str().unwrap();
+    let res = app
+        .post(
+            &format!("/api/v1/checkins/{checkin}/submit"),
+            Some(&p.token),
+            &crate::courses::pre_session_answers(9, 9),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
+    let done = app.run_session(session["id"].as_str().unwrap(), &clinician).await;
+    assert_eq!(done["dose"]["lot"], "KX2291");
+
+    let raw = raw_database(&app.db);
+    // The course's free-text note and the infusion record's drug lot, as written.
+    for needle in ["staff-only planning note", "KX2291"] {
+        assert!(!raw_contains(&raw, needle), "{needle:?} is in the raw database");
+    }
+    // Answers are numbers, so look at the column: every stored answer document is sealed.
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) AS n FROM checkins WHERE answers IS NOT NULL AND substr(answers, 1, 7) = 'enc:v1:'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            &app.db,
+            "SELECT COUNT(*) AS n FROM checkins WHERE answers IS NOT NULL AND substr(answers, 1, 7) <> 'enc:v1:'"
+        ),
+        0
+    );
 }
 
 async fn a_value_moved_to_another_row_does_not_open(backend: Backend) {
