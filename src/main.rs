@@ -210,11 +210,16 @@ fn rotate_keys(batch: i64) -> anyhow::Result<()> {
     let report = vault::rekey::run(&pool, ring, vault::rekey::Pass::Rotate, batch, &mut |place, r| {
         eprintln!("{place}: {} re-sealed, {} re-indexed", r.resealed, r.reindexed);
     })?;
-    let remaining = vault::rekey::remaining(&mut *pool.get()?, ring, vault::rekey::Pass::Rotate)?;
-    let retired = if remaining.is_empty() && report.failed.is_empty() {
-        vault::rekey::forget_retired(&mut *pool.get()?, ring)?
+    let (retired, remaining) = if report.failed.is_empty() {
+        match vault::rekey::forget_retired(&mut *pool.get()?, ring)? {
+            Ok(n) => (n, Vec::new()),
+            Err(left) => (0, left),
+        }
     } else {
-        0
+        (
+            0,
+            vault::rekey::remaining(&mut *pool.get()?, ring, vault::rekey::Pass::Rotate)?,
+        )
     };
     let out = serde_json::json!({
         "key": ring.current().id(),

@@ -15,7 +15,7 @@ crate::sealed_row! {
     #[derive(Debug, Clone)]
     pub struct PatientRow;
     #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-    #[diesel(table_name = patients, treat_none_as_default_value = false)]
+    #[diesel(table_name = patients, treat_none_as_null = true, treat_none_as_default_value = false)]
     pub struct PatientRecord {
         pub id: PatientId,
         pub user_id: Option<UserId>,

@@ -189,10 +189,11 @@ mod tests {
             open_with(&r, &a, other_column),
             Err(VaultError::DoesNotOpen(_))
         ));
-        let mut flipped = a.clone().into_bytes();
-        let last = flipped.len() - 1;
-        flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
-        let flipped = String::from_utf8(flipped).unwrap();
+        // One ciphertext byte changed (decoded, flipped, re-encoded): the tag check refuses it.
+        let (head, body) = a.rsplit_once(':').unwrap();
+        let mut bytes = URL_SAFE_NO_PAD.decode(body).unwrap();
+        bytes[NONCE_BYTES + 1] ^= 0x01;
+        let flipped = format!("{head}:{}", URL_SAFE_NO_PAD.encode(bytes));
         assert!(matches!(
             open_with(&r, &flipped, place("p1")),
             Err(VaultError::DoesNotOpen(_))

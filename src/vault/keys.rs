@@ -14,6 +14,10 @@ use sha2::{Digest, Sha256};
 /// Longest key id: it is stored in front of every value.
 const MAX_ID_LEN: usize = 16;
 
+fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 /// One data key: the AEAD cipher and the name-index key derived from it.
 pub struct DataKey {
     pub(super) id: String,
@@ -26,10 +30,8 @@ pub struct DataKey {
 
 impl DataKey {
     pub fn new(id: &str, key: &[u8; 32]) -> Result<Self, String> {
-        if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(format!(
-                "key id {id:?} must be 1 to {MAX_ID_LEN} letters, digits or '-'"
-            ));
+        if !valid_id(id) {
+            return Err(format!("a key id must be 1 to {MAX_ID_LEN} letters, digits or '-'"));
         }
         let mut mac =
             <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
@@ -65,6 +67,14 @@ impl KeyRing {
             let (id, encoded) = entry
                 .split_once(':')
                 .ok_or_else(|| format!("entry {} must be id:base64key (e.g. k1:…)", i + 1))?;
+            // Checked before the id appears in any message: a key pasted before the colon is
+            // never echoed.
+            if !valid_id(id) {
+                return Err(format!(
+                    "entry {}: the key id must be 1 to {MAX_ID_LEN} letters, digits or '-', then ':' and the key",
+                    i + 1
+                ));
+            }
             let bytes = Zeroizing::new(
                 STANDARD
                     .decode(encoded.trim())
@@ -151,9 +161,12 @@ mod tests {
             ("k1:not base64!", "not base64"),
             (short.as_str(), "must be 32 bytes"),
             ("k_1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "letters, digits"),
+            // A key pasted before the colon is not echoed.
+            ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=:k1", "entry 1: the key id"),
         ] {
             let err = KeyRing::parse(raw).unwrap_err();
             assert!(err.contains(says), "{raw:?}: {err}");
+            assert!(!err.contains("AAECAwQF"), "{err}");
         }
         let twice = format!("{K1},{K1}");
         assert!(KeyRing::parse(&twice).unwrap_err().contains("twice"));

@@ -428,6 +428,7 @@ pub fn check(conn: &mut DbConn, ring: &KeyRing) -> anyhow::Result<KeyCheck> {
     let recorded: Vec<Canary> =
         crate::on_backend!(conn, c => sql_query("SELECT id, canary FROM vault_keys ORDER BY id").load(c))?;
     if recorded.is_empty() {
+        probe_unrecorded(conn, ring)?;
         return Ok(KeyCheck::Unsealed);
     }
     for r in &recorded {
@@ -466,13 +467,56 @@ pub fn record_current(conn: &mut DbConn, ring: &KeyRing) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// After a complete rotation: forget the keys no value is sealed with any more, so the service
-/// may start without them.
-pub fn forget_retired(conn: &mut DbConn, ring: &KeyRing) -> anyhow::Result<u64> {
+/// After a complete rotation: forgets the keys no value is sealed with any more, so the service
+/// may start without them. Counts and forgets in one write transaction; if anything is still
+/// under another key (an instance not yet given the new ring wrote it), forgets nothing and
+/// returns what remains.
+pub fn forget_retired(conn: &mut DbConn, ring: &KeyRing) -> anyhow::Result<Result<u64, Vec<(String, i64)>>> {
     let b = backend(conn);
-    let sql = format!("DELETE FROM vault_keys WHERE id <> {}", ph(b, 1));
-    let n = crate::on_backend!(conn, c => sql_query(&sql).bind::<Text, _>(ring.current().id().to_owned()).execute(c))?;
-    Ok(n as u64)
+    db::write_tx(conn, |c| {
+        let left = remaining(c, ring, Pass::Rotate)?;
+        if !left.is_empty() {
+            return Ok(Err(left));
+        }
+        let sql = format!("DELETE FROM vault_keys WHERE id <> {}", ph(b, 1));
+        let n = crate::on_backend!(c, c => sql_query(&sql).bind::<Text, _>(ring.current().id().to_owned()).execute(c))?;
+        Ok(Ok(n as u64))
+    })
+}
+
+/// A database with no recorded key may still hold sealed values (rows written by a tool, or a
+/// key check lost to a downgrade): one sealed value of each table must open with the ring, or
+/// the ring is not this database's.
+fn probe_unrecorded(conn: &mut DbConn, ring: &KeyRing) -> anyhow::Result<()> {
+    for t in SEALED_TABLES {
+        let column = t.columns[0];
+        let k2 = t.key.get(1).copied().unwrap_or("''");
+        let sql = format!(
+            "SELECT {k1} AS k1, {k2} AS k2, {column} AS v FROM {table} WHERE substr({column}, 1, {n}) = '{PREFIX}' LIMIT 1",
+            k1 = t.key[0],
+            table = t.table,
+            n = PREFIX.len(),
+        );
+        let found: Vec<Found> = crate::on_backend!(conn, c => sql_query(&sql).load(c))?;
+        let Some(Found {
+            k1,
+            k2,
+            v: Some(stored),
+        }) = found.into_iter().next()
+        else {
+            continue;
+        };
+        let id = if t.key.len() > 1 { format!("{k1}/{k2}") } else { k1 };
+        let place = Place {
+            table: t.table,
+            row: &id,
+            column,
+        };
+        if let Err(e) = open_with(ring, &stored, place) {
+            anyhow::bail!("DATA_KEYS does not open this database's sealed data ({e}); use the keys it was sealed with");
+        }
+    }
+    Ok(())
 }
 
 /// At start, after migrations: refuses a ring that does not open this database; seals a database
@@ -487,10 +531,10 @@ pub fn on_start(pool: &DbPool, ring: &KeyRing) -> anyhow::Result<Option<Report>>
         if !report.failed.is_empty() {
             anyhow::bail!("sealing stored data failed at: {}", report.failed.join("; "));
         }
+        // Always, not only when this start sealed something: a start that died between sealing
+        // and recording the key must still scrub the clear text from the file's free pages.
         let mut conn = pool.get()?;
-        if report.resealed + report.reindexed > 0
-            && let DbConn::Sqlite(c) = &mut *conn
-        {
+        if let DbConn::Sqlite(c) = &mut *conn {
             use diesel::connection::SimpleConnection;
             c.batch_execute("VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
         }
@@ -500,5 +544,8 @@ pub fn on_start(pool: &DbPool, ring: &KeyRing) -> anyhow::Result<Option<Report>>
     };
     let mut conn = pool.get()?;
     record_current(&mut conn, ring)?;
+    // Again: another instance starting at the same time may have recorded a different key
+    // under the same id (our insert was then ignored).
+    check(&mut conn, ring)?;
     Ok(report)
 }

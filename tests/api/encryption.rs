@@ -592,6 +592,8 @@ fn rotation_under_load_loses_nothing(backend: Backend) {
         std::thread::spawn(move || {
             let mut reads = 0;
             let mut patches = 0;
+            // The last phone acknowledged for each profile: a re-seal must not undo it.
+            let mut phones = std::collections::HashMap::new();
             while !done.load(Ordering::Relaxed) {
                 let (patient, intake) = &before[reads % before.len()];
                 let (status, body) = server.call("GET", &format!("/api/v1/patients/{patient}"), Some(&token), None);
@@ -608,10 +610,11 @@ fn rotation_under_load_loses_nothing(backend: Backend) {
                     Some(&json!({"phone": phone})),
                 );
                 assert_eq!(status, 200, "{body}");
+                phones.insert(patient.clone(), phone);
                 reads += 1;
                 patches += 1;
             }
-            reads
+            (reads, phones)
         })
     };
     let rotated = binary(&db, Some(&ring), &["keys", "rotate", "--batch", "3"])
@@ -619,7 +622,7 @@ fn rotation_under_load_loses_nothing(backend: Backend) {
         .unwrap();
     done.store(true, Ordering::Relaxed);
     let during = writer.join().unwrap();
-    let reads = reader.join().unwrap();
+    let (reads, phones) = reader.join().unwrap();
     let stdout = String::from_utf8_lossy(&rotated.stdout);
     assert!(
         rotated.status.success(),
@@ -646,6 +649,14 @@ fn rotation_under_load_loses_nothing(backend: Backend) {
         for section in ["demographics", "pain", "screenings"] {
             assert_eq!(body["sections"][section], staff_sections()[section], "{section}");
         }
+    }
+    for (patient, phone) in &phones {
+        let (_, body) = server.call("GET", &format!("/api/v1/patients/{patient}"), Some(&token), None);
+        assert_eq!(
+            body["phone"].as_str(),
+            Some(phone.as_str()),
+            "a change made during rotation was lost"
+        );
     }
     for (given, (patient, _)) in &during {
         let (status, body) = server.call("GET", &format!("/api/v1/patients/{patient}"), Some(&token), None);
@@ -691,4 +702,42 @@ fn a_missing_or_malformed_key_is_refused_at_start() {
     let err = start_server(&db, Some("k1:c2hvcnQ="), &[]).err().expect("refused");
     assert!(err.contains("DATA_KEYS: key \"k1\" must be 32 bytes"), "{err}");
     assert!(!err.contains("c2hvcnQ"), "the key is not echoed: {err}");
+}
+
+/// A database whose rows were sealed before any key was recorded (rows written by a tool, a key
+/// check lost to a downgrade) still refuses a key that does not open them.
+#[actix_web::test]
+async fn a_wrong_key_is_refused_before_one_is_recorded() {
+    let app = spawn(Backend::Sqlite).await;
+    let (_, clinician) = app.staff(Role::Clinician, "dr@clinic.org");
+    let res = app
+        .post("/api/v1/patients", Some(&clinician), &profile("Ana", "López"))
+        .await;
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    // Clearing a contact detail clears what is stored, not only the answer.
+    let res = app
+        .patch(
+            &format!("/api/v1/patients/{id}"),
+            Some(&clinician),
+            &json!({"email": null}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        res.json()["email"],
+        Value::Null,
+        "{}",
+        String::from_utf8_lossy(&res.body)
+    );
+    assert_eq!(
+        count(&app.db, "SELECT COUNT(*) AS n FROM patients WHERE email IS NOT NULL"),
+        0
+    );
+    assert_eq!(count(&app.db, "SELECT COUNT(*) AS n FROM vault_keys"), 0);
+    let impostor = TEST_DATA_KEYS.split_once(':').unwrap().0.to_owned() + ":" + K1.split_once(':').unwrap().1;
+    let err = start_server(&app.db, Some(&impostor), &[]).err().expect("refused");
+    assert!(err.contains("DATA_KEYS does not open this database"), "{err}");
+    let server = start_server(&app.db, Some(TEST_DATA_KEYS), &[]).unwrap();
+    drop(server);
+    assert_eq!(count(&app.db, "SELECT COUNT(*) AS n FROM vault_keys"), 1);
 }

@@ -475,6 +475,8 @@ fn seed(
     } else {
         None
     };
+    // The key the rows were sealed with, as the service records it at its first start.
+    vault::rekey::record_current(&mut conn, &ring).map_err(|e| anyhow::anyhow!("{e:#}"))?;
     // After a bulk load, as pgbench does before it measures: statistics for the planner and, on
     // PostgreSQL, a vacuum that sets the visibility map (index-only scans then skip the heap) and
     // the rows' hint bits (else the first reads of each page write it back).

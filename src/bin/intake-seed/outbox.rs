@@ -28,6 +28,8 @@ pub fn rate(
     workers: usize,
 ) -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
+    // It reads a sealed profile (the recipient's phone).
+    intake_api::vault::install(settings.data_keys.clone()).map_err(anyhow::Error::msg)?;
     if settings.outreach.sms.is_none() {
         anyhow::bail!("outbox-rate sends SMS: set SMS_WEBHOOK_URL and SMS_WEBHOOK_SECRET");
     }
