@@ -17,7 +17,7 @@ use diesel::QueryResult;
 use super::message::{self, LinkMessage, Template};
 use super::outbox::backoff::{self, AfterFailure};
 use super::outbox::model::Channel;
-use super::outbox::repo::{self, OutboxRow};
+use super::outbox::repo::{self, OutboxRow, recipient_place};
 use super::reminders;
 use super::seal::Sealer;
 use super::senders::{EmailSender, SendError, SmsSender, Undelivered};
@@ -175,20 +175,22 @@ impl Deliverer {
                     .ok_or_else(|| SendError("the link was cleared after an earlier delivery".into()))?;
                 let token = self.sealer.open(sealed, &row.id).map_err(SendError)?;
                 let link = message::link(&self.settings.invitation_link_url, &token);
+                let recipient = crate::vault::open(&row.recipient, recipient_place(&row.id))
+                    .map_err(|e| SendError(e.to_string()))?;
                 let clinic = &self.settings.clinic_name;
                 if row.channel == Channel::Email {
                     let email = self
                         .email
                         .as_ref()
                         .ok_or_else(|| SendError("email is not configured (SMTP_URL)".into()))?;
-                    email.send(&row.recipient, clinic, &message::email(&m, clinic, &link), &row.id)?;
+                    email.send(&recipient, clinic, &message::email(&m, clinic, &link), &row.id)?;
                 } else {
                     let sms = self
                         .sms
                         .as_ref()
                         .ok_or_else(|| SendError("SMS is not configured (SMS_WEBHOOK_URL)".into()))?;
                     sms.send(
-                        &row.recipient,
+                        &recipient,
                         &message::sms(&m, clinic, &link),
                         &row.id,
                         chrono::Utc::now().timestamp(),

@@ -20,6 +20,8 @@ use crate::db::{self, Backend, DbConn, DbPool};
 /// value) and those columns. Every repository that seals a column is listed here.
 pub struct SealedTable {
     pub table: &'static str,
+    /// Which rows hold sealed values (SQL), when not all do.
+    pub rows: &'static str,
     pub key: &'static [&'static str],
     pub columns: &'static [&'static str],
 }
@@ -27,6 +29,7 @@ pub struct SealedTable {
 pub const SEALED_TABLES: &[SealedTable] = &[
     SealedTable {
         table: "patients",
+        rows: "TRUE",
         key: &["id"],
         columns: &[
             "given_name",
@@ -41,38 +44,52 @@ pub const SEALED_TABLES: &[SealedTable] = &[
     },
     SealedTable {
         table: "intakes",
+        rows: "TRUE",
         key: &["id"],
         columns: &["sections", "review_note", "exam", "scores", "assessment"],
     },
     SealedTable {
         table: "intake_submissions",
+        rows: "TRUE",
         key: &["id"],
         columns: &["sections", "scores", "assessment"],
     },
     SealedTable {
         table: "intake_reviews",
+        rows: "TRUE",
         key: &["id"],
         columns: &["note"],
     },
     SealedTable {
         table: "courses",
+        rows: "TRUE",
         key: &["id"],
         columns: &["notes", "end_note"],
     },
     SealedTable {
         table: "course_sessions",
+        rows: "TRUE",
         key: &["id"],
         columns: &["blocks", "staff_notes", "cancel_reason"],
     },
     SealedTable {
         table: "checkins",
+        rows: "TRUE",
         key: &["id"],
         columns: &["answers", "scores"],
     },
     SealedTable {
         table: "idempotency_keys",
+        rows: "TRUE",
         key: &["user_id", "key"],
         columns: &["body"],
+    },
+    SealedTable {
+        table: "outbox",
+        // A webhook message's recipient is an endpoint id, not a person.
+        rows: "channel IN ('email', 'sms')",
+        key: &["id"],
+        columns: &["recipient"],
     },
 ];
 
@@ -207,7 +224,8 @@ fn reseal_batch(
     let k2_expr = k2.unwrap_or("''");
     let mut sql = format!(
         "SELECT {k1} AS k1, {k2_expr} AS k2, {column} AS v FROM {table} \
-         WHERE {column} IS NOT NULL AND {column} <> '' AND {cond}",
+         WHERE {rows} AND {column} IS NOT NULL AND {column} <> '' AND {cond}",
+        rows = t.rows,
         table = t.table,
         cond = stale(pass, ring, column, false),
     );
@@ -388,8 +406,9 @@ pub fn remaining(conn: &mut DbConn, ring: &KeyRing, pass: Pass) -> QueryResult<V
     for t in SEALED_TABLES {
         for column in t.columns {
             let sql = format!(
-                "SELECT COUNT(*) AS n FROM {} WHERE {column} IS NOT NULL AND {column} <> '' AND {}",
+                "SELECT COUNT(*) AS n FROM {} WHERE {} AND {column} IS NOT NULL AND {column} <> '' AND {}",
                 t.table,
+                t.rows,
                 stale(pass, ring, column, false)
             );
             count(conn, format!("{}.{column}", t.table), sql)?;
@@ -492,7 +511,8 @@ fn probe_unrecorded(conn: &mut DbConn, ring: &KeyRing) -> anyhow::Result<()> {
         let column = t.columns[0];
         let k2 = t.key.get(1).copied().unwrap_or("''");
         let sql = format!(
-            "SELECT {k1} AS k1, {k2} AS k2, {column} AS v FROM {table} WHERE substr({column}, 1, {n}) = '{PREFIX}' LIMIT 1",
+            "SELECT {k1} AS k1, {k2} AS k2, {column} AS v FROM {table} WHERE {rows} AND substr({column}, 1, {n}) = '{PREFIX}' LIMIT 1",
+            rows = t.rows,
             k1 = t.key[0],
             table = t.table,
             n = PREFIX.len(),

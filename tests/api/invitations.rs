@@ -100,6 +100,9 @@ async fn invite_by_email_then_redeem_and_submit(backend: Backend) {
     assert!(html.contains("<html lang=\"es\">"));
     let message_id: String = outbox::table.select(outbox::id).first(&mut conn).unwrap();
     assert!(mail["message_id"].as_str().unwrap().contains(&message_id));
+    // The address reached the SMTP server, yet the outbox holds it only sealed.
+    let stored: String = outbox::table.select(outbox::recipient).first(&mut conn).unwrap();
+    assert!(stored.starts_with("enc:v1:") && !stored.contains("lopez"), "{stored}");
     // No name, date of birth or health information in the message.
     let raw = mail["raw"].as_str().unwrap();
     for private in ["Ana", "López", "Lopez", "1984", "fibromyalgia", "Alameda"] {

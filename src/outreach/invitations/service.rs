@@ -97,7 +97,10 @@ pub fn issue(
     };
     if let Some(channel) = channel {
         let recipient = recipient.ok_or_else(|| no_contact(spec.channel))?;
-        let mut message = OutboxRow::new(channel, recipient, String::new(), now);
+        let mut message = OutboxRow::new(channel, String::new(), String::new(), now);
+        // The address or number is the patient's contact detail: sealed like the profile's.
+        message.recipient =
+            crate::vault::seal(&recipient, outbox::recipient_place(&message.id)).map_err(ApiError::internal)?;
         message.payload = serde_json::to_string(&LinkMessage {
             template: spec.template,
             purpose: spec.purpose,

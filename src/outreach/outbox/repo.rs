@@ -53,6 +53,15 @@ impl OutboxRow {
     }
 }
 
+/// Where an email or SMS message's sealed recipient lives.
+pub fn recipient_place(message_id: &str) -> crate::vault::Place<'_> {
+    crate::vault::Place {
+        table: "outbox",
+        row: message_id,
+        column: "recipient",
+    }
+}
+
 /// Writes `row` in the caller's transaction, so the message exists exactly when the change that
 /// caused it does. `false` (and nothing written) when a message with its dedupe key exists.
 pub fn enqueue(conn: &mut DbConn, row: &OutboxRow) -> QueryResult<bool> {
