@@ -34,6 +34,9 @@ def seed(args):
     secret = "pgprof-" + os.urandom(24).hex()
     with open(f"{DIR}/secret", "w") as f:
         f.write(secret)
+    # The data key the kept database is sealed with: every later run must start with it.
+    with open(f"{DIR}/data_keys", "w") as f:
+        f.write(run.DATA_KEYS)
     run.psql(f"CREATE DATABASE {DB}")
     env = {**os.environ, **server_env(args, secret)}
     run.sh([args.seed_binary, "seed", "--intakes", str(args.intakes), "--drafts", str(args.drafts), "--courses",
@@ -43,8 +46,13 @@ def seed(args):
     run.psql("VACUUM ANALYZE", run.db_url(DB))
 
 
+def data_keys():
+    with open(f"{DIR}/data_keys") as f:
+        return f.read()
+
+
 def server_env(args, secret):
-    return {"APP_ENV": "production", "JWT_SECRET": secret, "DATA_KEYS": run.DATA_KEYS, "DATABASE_URL": run.db_url(DB), "BIND_ADDR": "127.0.0.1:18802",
+    return {"APP_ENV": "production", "JWT_SECRET": secret, "DATA_KEYS": data_keys(), "DATABASE_URL": run.db_url(DB), "BIND_ADDR": "127.0.0.1:18802",
             "RUST_LOG": "warn", "LOG_FORMAT": "json", "DB_POOL_SIZE": str(args.pool), "BENCH_DIR": DIR,
             "JWT_TTL_SECONDS": "86400", "REQUIRE_STAFF_MFA": "false"}
 
@@ -75,7 +83,7 @@ def main():
     run.ensure_tools()
     if run.psql("SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'").strip() == "0":
         run.psql("CREATE EXTENSION pg_stat_statements")
-    if args.reseed or not os.path.exists(f"{DIR}/secret") or \
+    if args.reseed or not os.path.exists(f"{DIR}/secret") or not os.path.exists(f"{DIR}/data_keys") or \
             run.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{DB}'").strip() == "0":
         seed(args)
     secret = open(f"{DIR}/secret").read()

@@ -13,6 +13,7 @@ pub mod chain;
 pub mod event;
 pub mod fhir;
 pub mod handlers;
+pub mod one_statement;
 pub mod repo;
 pub mod rows;
 pub mod service;

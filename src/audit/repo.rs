@@ -49,13 +49,15 @@ pub fn insert(conn: &mut DbConn, batch: &AuditBatch) -> QueryResult<()> {
         .transaction_depth()?
         .is_some();
     if in_transaction {
-        append(conn, batch)
+        append(conn, batch)?;
     } else {
-        db::write_tx(conn, |c| append(c, batch))
+        db::write_tx(conn, |c| append(c, batch))?;
     }
+    Ok(())
 }
 
-fn append(conn: &mut DbConn, batch: &AuditBatch) -> QueryResult<()> {
+/// The locked append, in the caller's transaction; returns the new head.
+pub(super) fn append(conn: &mut DbConn, batch: &AuditBatch) -> QueryResult<Head> {
     let mut head = head_for_update(conn)?;
     let mut events = batch.events.clone();
     chain::seal(&mut head, &mut events, &batch.listed);
@@ -65,7 +67,8 @@ fn append(conn: &mut DbConn, batch: &AuditBatch) -> QueryResult<()> {
     for chunk in batch.listed.chunks(LISTED_PER_INSERT) {
         crate::on_backend!(conn, c => diesel::insert_into(audit_event_resources::table).values(chunk).execute(c))?;
     }
-    set_head(conn, &head)
+    set_head(conn, &head)?;
+    Ok(head)
 }
 
 /// The chain's head, locked until the transaction ends (SQLite's single writer already is).

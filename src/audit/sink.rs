@@ -10,7 +10,8 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::repo::{self, AuditBatch};
+use super::one_statement;
+use super::repo::AuditBatch;
 use crate::db::DbPool;
 use crate::error::ApiError;
 
@@ -51,6 +52,8 @@ impl AuditSink {
 }
 
 fn writer(pool: DbPool, rx: mpsc::Receiver<Job>) {
+    // Where this writer left the chain: on PostgreSQL a batch sealed after it is one statement.
+    let mut head = None;
     while let Ok(first) = rx.recv() {
         let mut rows_total = first.batch.len();
         let mut jobs = vec![first];
@@ -68,8 +71,9 @@ fn writer(pool: DbPool, rx: mpsc::Receiver<Job>) {
             rows.append(std::mem::take(&mut job.batch));
         }
         let ok = match pool.get() {
-            // One transaction per batch: the head locked, the rows inserted, the head moved.
-            Ok(mut conn) => match repo::insert(&mut conn, &rows) {
+            // One transaction per batch: one statement while nobody else appended, else the
+            // head locked, the rows inserted, the head moved.
+            Ok(mut conn) => match one_statement::append_remembering(&mut conn, &mut head, &rows) {
                 Ok(()) => true,
                 Err(e) => {
                     tracing::error!(error = %e, rows = rows.len(), "audit batch failed; reads refused");
@@ -108,6 +112,7 @@ mod tests {
     use diesel::r2d2::{self, event::TimeoutEvent};
 
     use super::*;
+    use crate::audit::repo;
     use crate::db::{self, DbUrl};
 
     /// Counts how many times a checkout gave up waiting for the database.

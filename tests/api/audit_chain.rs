@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use futures_util::future::join_all;
 use serde_json::Value;
 
-use intake_api::audit::repo::AuditRow;
+use intake_api::audit::one_statement::{self, Appended};
+use intake_api::audit::repo::{self, AuditBatch, AuditRow, ListedRow};
 use intake_api::auth::Role;
 use intake_api::db::{Backend, DbConn};
 use intake_api::schema::{audit_event_resources, audit_events};
@@ -313,7 +314,96 @@ async fn events_from_before_the_chain_are_linked_once(backend: Backend) {
     assert_eq!(report["first_broken_id"], late.id.as_str(), "{report}");
 }
 
+/// Two read events, the first a listing of two intakes, as the group-commit writer gets them.
+fn read_batch() -> AuditBatch {
+    let event = |action: &str| AuditRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        occurred_at: chrono::Utc::now().naive_utc(),
+        actor_id: Some("00000000-0000-7000-8000-00000000000a".into()),
+        actor_role: Some("clinician".into()),
+        action: action.into(),
+        resource_type: "intake".into(),
+        resource_id: None,
+        patient_id: None,
+        request_id: Some("req-1".into()),
+        client_addr: None,
+        user_agent: Some("test".into()),
+        outcome: "success".into(),
+        seq: None,
+        prev_hash: None,
+        hash: None,
+    };
+    let (list, read) = (event("intake.list"), event("intake.read"));
+    let listed = ["i1", "i2"]
+        .map(|i| ListedRow {
+            event_id: list.id.clone(),
+            resource_id: i.into(),
+            patient_id: Some(format!("p-{i}")),
+        })
+        .to_vec();
+    AuditBatch {
+        events: vec![list, read],
+        listed,
+    }
+}
+
+/// The writer appends where it left the chain (on PostgreSQL in one statement), and after
+/// someone else appended it still appends after the newest event, never beside it.
+async fn the_writer_appends_after_the_newest_event_wherever_it_left_the_chain(backend: Backend) {
+    let app = spawn(backend).await;
+    let (_, admin) = app.staff(Role::Admin, "admin@clinic.example.org");
+    let mut conn = app.state.pool.get().unwrap();
+    let start = repo::head(&mut conn).unwrap();
+    let mut known = Some(start.clone());
+    let batch = read_batch();
+    one_statement::append_remembering(&mut conn, &mut known, &batch).unwrap();
+    let after_first = repo::head(&mut conn).unwrap();
+    assert_eq!(after_first.seq, start.seq + 2);
+    assert_eq!(
+        known.as_ref(),
+        Some(&after_first),
+        "the writer knows where it left the chain"
+    );
+    let rows = chain(&mut conn);
+    let stored = &rows[rows.len() - 2..];
+    assert_eq!(
+        stored.iter().map(|r| (r.id.as_str(), r.seq)).collect::<Vec<_>>(),
+        vec![
+            (batch.events[0].id.as_str(), Some(start.seq + 1)),
+            (batch.events[1].id.as_str(), Some(start.seq + 2))
+        ]
+    );
+    assert_eq!(stored[0].prev_hash.as_deref(), Some(start.hash.as_str()));
+    assert_eq!(stored[1].hash.as_deref(), Some(after_first.hash.as_str()));
+    let listed: Vec<ListedRow> = audit_event_resources::table
+        .filter(audit_event_resources::event_id.eq(&batch.events[0].id))
+        .order(audit_event_resources::resource_id.asc())
+        .select(ListedRow::as_select())
+        .load(&mut conn)
+        .unwrap();
+    assert_eq!(listed, batch.listed);
+
+    // Someone else appends (a write's transaction): the writer's head is stale now.
+    repo::insert(&mut conn, &read_batch()).unwrap();
+    let moved = repo::head(&mut conn).unwrap();
+    if let DbConn::Pg(c) = &mut *conn {
+        let before: i64 = audit_events::table.count().get_result(c).unwrap();
+        let stale = one_statement::append_after(c, &after_first, &read_batch()).unwrap();
+        assert_eq!(stale, Appended::Moved(moved.clone()), "refused, with the head it saw");
+        let after: i64 = audit_events::table.count().get_result(c).unwrap();
+        assert_eq!(after, before, "nothing written beside the newest event");
+    }
+    one_statement::append_remembering(&mut conn, &mut known, &read_batch()).unwrap();
+    let end = repo::head(&mut conn).unwrap();
+    assert_eq!(end.seq, moved.seq + 2);
+    assert_eq!(known, Some(end));
+    drop(conn);
+    let report: Value = app.get("/api/v1/audit/verify", Some(&admin)).await.json();
+    assert_eq!(report["intact"], true, "{report}");
+}
+
 on_both_backends!(
+    the_writer_appends_after_the_newest_event_wherever_it_left_the_chain,
     events_from_before_the_chain_are_linked_once,
     the_trail_as_fhir_audit_events,
     tampering_is_found_at_the_event_it_touched,

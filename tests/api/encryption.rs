@@ -412,6 +412,17 @@ fn agent() -> ureq::Agent {
 
 /// Starts `serve`; `Err(stderr)` if it exits instead of becoming ready.
 fn start_server(db: &TestDb, keys: Option<&str>, extra: &[(&str, &str)]) -> Result<Server, String> {
+    // A free port can be taken by a concurrent test between choosing it and the server's bind.
+    let mut tries = 0;
+    loop {
+        match start_server_once(db, keys, extra) {
+            Err(e) if e.contains("Address already in use") && tries < 3 => tries += 1,
+            other => return other,
+        }
+    }
+}
+
+fn start_server_once(db: &TestDb, keys: Option<&str>, extra: &[(&str, &str)]) -> Result<Server, String> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
