@@ -95,9 +95,9 @@ def main():
         # Warm the caches and the pool, then measure from a clean slate.
         run.wrk(args.scenario, 18802, 3, args.connections, min(2, args.connections), env)
         run.psql("SELECT pg_stat_statements_reset()")
-        before = db_counters()
+        before, cpu_before = db_counters(), busy_ticks()
         r = run.wrk(args.scenario, 18802, args.duration, args.connections, min(2, args.connections), env)
-        after = db_counters()
+        after, cpu_after = db_counters(), busy_ticks()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -108,7 +108,9 @@ def main():
           f"p50 {lat['p50'] / 1000:.2f} ms, p99 {lat['p99'] / 1000:.2f} ms, errors {r['errors_total']}")
     commits = after[0] - before[0]
     wal = after[1] - before[1]
-    print(f"per request: {commits / n:.2f} transactions committed, {wal / n:.0f} WAL bytes")
+    cpu_us = (cpu_after - cpu_before) / os.sysconf("SC_CLK_TCK") * 1e6
+    print(f"per request: {commits / n:.2f} transactions committed, {wal / n:.0f} WAL bytes, "
+          f"{cpu_us / n:.0f} µs of the machine's CPU (server, database and wrk; steal excluded)")
     print()
     print("calls/req  exec ms/call  plan ms/call  db ms/req  rows/call  blks hit/call  read/call  dirtied/call  WAL B/call  statement")
     rows = run.psql(STATS.format(db=DB, n=args.top)).splitlines()
@@ -119,6 +121,13 @@ def main():
         print(f"{calls / n:9.2f}  {exec_ms / calls:12.3f}  {plan_ms / calls:12.3f}  {(exec_ms + plan_ms) / n:9.3f}  "
               f"{int(nrows) / calls:9.1f}  {int(hit) / calls:13.1f}  {int(read) / calls:9.1f}  {int(dirtied) / calls:12.1f}  "
               f"{float(walb) / calls:10.0f}  {query[:160]}")
+
+
+def busy_ticks():
+    """CPU time the machine spent busy (user, nice, system, irq, softirq), in clock ticks: a cost
+    per request that holds when the host steals time, unlike the request rate."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return sum(fields[0:3]) + fields[5] + fields[6]
 
 
 def db_counters():

@@ -11,29 +11,32 @@
 //! instance), nothing is written and the writer tries again from the head the statement saw,
 //! then falls back to the locked append.
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Nullable, Text, Timestamp};
 
 use super::chain::{self, Head};
-use super::repo::{self, AuditBatch};
+use super::repo::{self, AuditBatch, AuditRow};
 use crate::db::{self, DbConn};
 
+// `?` marks each bound value, in the order [`AppendAfter::walk_ast`] binds them.
 const APPEND_AFTER: &str = "
 WITH moved AS (
-    UPDATE audit_chain SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4 RETURNING 1
+    UPDATE audit_chain SET seq = ?, hash = ? WHERE id = 1 AND seq = ? AND hash = ? RETURNING 1
 ), events AS (
     INSERT INTO audit_events (id, occurred_at, actor_id, actor_role, action, resource_type,
         resource_id, patient_id, request_id, client_addr, user_agent, outcome, seq, prev_hash, hash)
-    SELECT * FROM unnest($5::text[], $6::timestamp[], $7::text[], $8::text[], $9::text[],
-        $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
-        $17::bigint[], $18::text[], $19::text[])
+    SELECT * FROM unnest(?::text[], ?::timestamp[], ?::text[], ?::text[], ?::text[], ?::text[],
+        ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[],
+        ?::text[])
     WHERE EXISTS (SELECT 1 FROM moved)
 ), listed AS (
     INSERT INTO audit_event_resources (event_id, resource_id, patient_id)
-    SELECT * FROM unnest($20::text[], $21::text[], $22::text[])
+    SELECT * FROM unnest(?::text[], ?::text[], ?::text[])
     WHERE EXISTS (SELECT 1 FROM moved)
 )
-SELECT EXISTS (SELECT 1 FROM moved) AS moved, seq, hash FROM audit_chain WHERE id = 1";
+SELECT EXISTS (SELECT 1 FROM moved), seq, hash FROM audit_chain WHERE id = 1";
 
 /// What one try found.
 #[derive(Debug, PartialEq, Eq)]
@@ -45,54 +48,137 @@ pub enum Appended {
     Moved(Head),
 }
 
-#[derive(QueryableByName)]
-struct Outcome {
-    #[diesel(sql_type = Bool)]
-    moved: bool,
-    #[diesel(sql_type = BigInt)]
-    seq: i64,
-    #[diesel(sql_type = Text)]
-    hash: String,
+/// The statement with its values, one array per column. A query type of its own (not
+/// `sql_query`) so that diesel prepares it once per connection: planning it took 0.14 ms, as
+/// long as running it.
+struct AppendAfter {
+    head: Head,
+    known: Head,
+    texts: [Vec<String>; 4],
+    occurred_at: Vec<chrono::NaiveDateTime>,
+    optional: [Vec<Option<String>>; 9],
+    seq: Vec<Option<i64>>,
+    listed: [Vec<String>; 2],
+    listed_patient: Vec<Option<String>>,
+}
+
+impl AppendAfter {
+    fn new(known: &Head, batch: &AuditBatch) -> Self {
+        let mut head = known.clone();
+        let mut events = batch.events.clone();
+        chain::seal(&mut head, &mut events, &batch.listed);
+        let text = |f: fn(&AuditRow) -> &String| events.iter().map(|e| f(e).clone()).collect();
+        let opt = |f: fn(&AuditRow) -> &Option<String>| events.iter().map(|e| f(e).clone()).collect();
+        Self {
+            texts: [
+                text(|e| &e.id),
+                text(|e| &e.action),
+                text(|e| &e.resource_type),
+                text(|e| &e.outcome),
+            ],
+            occurred_at: events.iter().map(|e| e.occurred_at).collect(),
+            optional: [
+                opt(|e| &e.actor_id),
+                opt(|e| &e.actor_role),
+                opt(|e| &e.resource_id),
+                opt(|e| &e.patient_id),
+                opt(|e| &e.request_id),
+                opt(|e| &e.client_addr),
+                opt(|e| &e.user_agent),
+                opt(|e| &e.prev_hash),
+                opt(|e| &e.hash),
+            ],
+            seq: events.iter().map(|e| e.seq).collect(),
+            listed: [
+                batch.listed.iter().map(|l| l.event_id.clone()).collect(),
+                batch.listed.iter().map(|l| l.resource_id.clone()).collect(),
+            ],
+            listed_patient: batch.listed.iter().map(|l| l.patient_id.clone()).collect(),
+            head,
+            known: known.clone(),
+        }
+    }
+}
+
+impl QueryId for AppendAfter {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for AppendAfter {
+    type SqlType = (Bool, BigInt, Text);
+}
+
+impl RunQueryDsl<PgConnection> for AppendAfter {}
+
+impl QueryFragment<Pg> for AppendAfter {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let mut sql = APPEND_AFTER.split('?');
+        let mut next = |out: &mut AstPass<'_, 'b, Pg>| out.push_sql(sql.next().unwrap_or_default());
+        next(&mut out);
+        let [id, action, resource_type, outcome] = &self.texts;
+        let [
+            actor_id,
+            actor_role,
+            resource_id,
+            patient_id,
+            request_id,
+            client_addr,
+            user_agent,
+            prev_hash,
+            hash,
+        ] = &self.optional;
+        out.push_bind_param::<BigInt, _>(&self.head.seq)?;
+        next(&mut out);
+        out.push_bind_param::<Text, _>(&self.head.hash)?;
+        next(&mut out);
+        out.push_bind_param::<BigInt, _>(&self.known.seq)?;
+        next(&mut out);
+        out.push_bind_param::<Text, _>(&self.known.hash)?;
+        next(&mut out);
+        out.push_bind_param::<Array<Text>, _>(id)?;
+        next(&mut out);
+        out.push_bind_param::<Array<Timestamp>, _>(&self.occurred_at)?;
+        next(&mut out);
+        for column in [actor_id, actor_role] {
+            out.push_bind_param::<Array<Nullable<Text>>, _>(column)?;
+            next(&mut out);
+        }
+        out.push_bind_param::<Array<Text>, _>(action)?;
+        next(&mut out);
+        out.push_bind_param::<Array<Text>, _>(resource_type)?;
+        next(&mut out);
+        for column in [resource_id, patient_id, request_id, client_addr, user_agent] {
+            out.push_bind_param::<Array<Nullable<Text>>, _>(column)?;
+            next(&mut out);
+        }
+        out.push_bind_param::<Array<Text>, _>(outcome)?;
+        next(&mut out);
+        out.push_bind_param::<Array<Nullable<BigInt>>, _>(&self.seq)?;
+        next(&mut out);
+        for column in [prev_hash, hash] {
+            out.push_bind_param::<Array<Nullable<Text>>, _>(column)?;
+            next(&mut out);
+        }
+        for column in &self.listed {
+            out.push_bind_param::<Array<Text>, _>(column)?;
+            next(&mut out);
+        }
+        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.listed_patient)?;
+        next(&mut out);
+        Ok(())
+    }
 }
 
 /// Appends `batch` after `known` if the chain still ends there, in one statement.
-pub fn append_after(conn: &mut diesel::PgConnection, known: &Head, batch: &AuditBatch) -> QueryResult<Appended> {
-    let mut head = known.clone();
-    let mut events = batch.events.clone();
-    chain::seal(&mut head, &mut events, &batch.listed);
-    let column = |f: fn(&repo::AuditRow) -> Option<String>| events.iter().map(f).collect::<Vec<_>>();
-    let text = |f: fn(&repo::AuditRow) -> String| events.iter().map(f).collect::<Vec<_>>();
-    let out: Outcome = diesel::sql_query(APPEND_AFTER)
-        .bind::<BigInt, _>(head.seq)
-        .bind::<Text, _>(&head.hash)
-        .bind::<BigInt, _>(known.seq)
-        .bind::<Text, _>(&known.hash)
-        .bind::<Array<Text>, _>(text(|e| e.id.clone()))
-        .bind::<Array<Timestamp>, _>(events.iter().map(|e| e.occurred_at).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(column(|e| e.actor_id.clone()))
-        .bind::<Array<Nullable<Text>>, _>(column(|e| e.actor_role.clone()))
-        .bind::<Array<Text>, _>(text(|e| e.action.clone()))
-        .bind::<Array<Text>, _>(text(|e| e.resource_type.clone()))
-        .bind::<Array<Nullable<Text>>, _>(column(|e| e.resource_id.clone()))
-        .bind::<Array<Nullable<Text>>, _>(column(|e| e.patient_id.clone()))
-        .bind::<Array<Nullable<Text>>, _>(column(|e| e.request_id.clone()))
-        .bind::<Array<Nullable<Text>>, _>(column(|e| e.client_addr.clone()))
-        .bind::<Array<Nullable<Text>>, _>(column(|e| e.user_agent.clone()))
-        .bind::<Array<Text>, _>(text(|e| e.outcome.clone()))
-        .bind::<Array<Nullable<BigInt>>, _>(events.iter().map(|e| e.seq).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(column(|e| e.prev_hash.clone()))
-        .bind::<Array<Nullable<Text>>, _>(column(|e| e.hash.clone()))
-        .bind::<Array<Text>, _>(batch.listed.iter().map(|l| l.event_id.clone()).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(batch.listed.iter().map(|l| l.resource_id.clone()).collect::<Vec<_>>())
-        .bind::<Array<Nullable<Text>>, _>(batch.listed.iter().map(|l| l.patient_id.clone()).collect::<Vec<_>>())
-        .get_result(conn)?;
-    Ok(if out.moved {
-        Appended::Done(head)
+pub fn append_after(conn: &mut PgConnection, known: &Head, batch: &AuditBatch) -> QueryResult<Appended> {
+    let query = AppendAfter::new(known, batch);
+    let sealed = query.head.clone();
+    let (moved, seq, hash): (bool, i64, String) = query.get_result(conn)?;
+    Ok(if moved {
+        Appended::Done(sealed)
     } else {
-        Appended::Moved(Head {
-            seq: out.seq,
-            hash: out.hash,
-        })
+        Appended::Moved(Head { seq, hash })
     })
 }
 
