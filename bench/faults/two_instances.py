@@ -1,18 +1,22 @@
 #!/usr/bin/env python3
 """Two server processes on one PostgreSQL, no proxy: concurrent conflicting PATCHes with the same
 If-Match, and idempotent submits and creates with the same key, spread over both instances →
-exactly one winner per version, one record per idempotency key.
+exactly one winner per version, one record per idempotency key. Each round also reads intakes
+and worklist pages on both instances while the other round's writes append to the audit chain
+(each instance's audit writer appends where it left the chain, or after whoever appended since):
+every read answers 200 and `intake-api audit verify` finds the chain intact at the end.
 
     python3 bench/faults/two_instances.py [--rounds 20] [--bin-dir target/release]
 """
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import threading
 import uuid
 
-from common import Client, Database, Server, fixture_sections, seed
+from common import Client, Database, Server, binary, fixture_sections, seed
 
 
 def parallel(calls):
@@ -50,8 +54,24 @@ def main():
         clients = lambda: [Client(servers[i % 2].port, token) for i in range(args.writers)]
         problems = []
         drafts = iter(data["draft_ids"])
-        patch_rounds = submit_rounds = create_rounds = 0
+        patch_rounds = submit_rounds = create_rounds = reads = 0
+        submitted = data["submitted_ids"]
         for r in range(args.rounds):
+            # Reads on both instances at once with creates: two audit writers and the creates'
+            # transactions all append to one chain.
+            cs = clients()
+            calls = []
+            for i, c in enumerate(cs):
+                if i % 4 == 3:
+                    calls.append(lambda c=c: c.request("POST", "/api/v1/intakes", {"patient_id": data["patient_ids"][-1], "sections": {}}))
+                elif i % 4 == 2:
+                    calls.append(lambda c=c: c.request("GET", "/api/v1/intakes?status=submitted&limit=5"))
+                else:
+                    calls.append(lambda c=c, i=i: c.request("GET", f"/api/v1/intakes/{submitted[(r * args.writers + i) % len(submitted)]}"))
+            statuses = [s for s, _, _, _ in parallel(calls)]
+            if any(s not in (200, 201) for s in statuses):
+                problems.append(f"read round {r}: statuses {sorted(statuses)}")
+            reads += sum(1 for i in range(len(cs)) if i % 4 != 3)
             # Conflicting PATCHes on one version.
             draft = next(drafts)
             version = Client(servers[0].port, token).request("GET", f"/api/v1/intakes/{draft}")[2]["version"]
@@ -88,8 +108,18 @@ def main():
             if n != "1":
                 problems.append(f"create round {r}: {n} key rows")
             create_rounds += 1
+        verify = subprocess.run([binary("intake-api", args.bin_dir and f"{args.bin_dir}/intake-api"), "audit", "verify"],
+                                env=servers[0].env, capture_output=True, text=True)
+        try:
+            report = json.loads(verify.stdout)
+        except ValueError:
+            report = {"intact": False, "problem": verify.stderr.strip()[-300:]}
+        if verify.returncode != 0 or not report.get("intact"):
+            problems.append(f"audit chain: {report}")
         result = {"patch_rounds": patch_rounds, "submit_rounds": submit_rounds, "create_rounds": create_rounds,
-                  "writers_per_round": args.writers, "requests": 3 * args.rounds * args.writers, "problems": problems}
+                  "reads": reads, "writers_per_round": args.writers, "requests": 4 * args.rounds * args.writers,
+                  "audit_events_verified": report.get("events"), "audit_chain_intact": report.get("intact"),
+                  "problems": problems}
         print(json.dumps(result, indent=2))
         sys.exit(1 if problems else 0)
     finally:
