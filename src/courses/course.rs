@@ -256,8 +256,8 @@ pub fn list(
         NameSearch::Words(words) => words,
         NameSearch::Nothing => return Ok(Audited::new(Page::empty(), Vec::new())),
     };
-    filter.named_patients = crate::patients::repo::rare_name_patients(conn, &filter.name_words)?;
-    if filter.named_patients.as_ref().is_some_and(Vec::is_empty) {
+    filter.names = crate::patients::repo::name_match(conn, &filter.name_words)?;
+    if filter.names.patients.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Audited::new(Page::empty(), Vec::new()));
     }
     if caller.actor.role == Role::Patient {

@@ -8,7 +8,7 @@ use super::status::{CheckinKind, CheckinStatus, CourseStatus, EndReason, Indicat
 use crate::courses::session::blocks::SessionBlocks;
 use crate::db::DbConn;
 use crate::ids::{CheckinId, CourseId, InfusionId, IntakeId, Json, PatientId, UserId};
-use crate::patients::repo as patients_repo;
+use crate::patients::repo::{self as patients_repo, NameMatch, is_true};
 use crate::schema::{checkins, course_flags, course_outcomes, course_sessions, courses, patient_name_tokens, patients};
 use crate::screening::model::Flag;
 use crate::screening::policy::{Answers, Scores};
@@ -151,8 +151,8 @@ pub struct Filter {
     /// Only courses with a check-in due before this time and not answered.
     pub overdue_at: Option<NaiveDateTime>,
     pub name_words: Vec<String>,
-    /// Every patient with the rarest of `name_words`, when they are few (see the worklist's).
-    pub named_patients: Option<Vec<PatientId>>,
+    /// How `name_words` are matched (see the worklist's).
+    pub names: NameMatch,
 }
 
 impl Filter {
@@ -204,6 +204,17 @@ fn with_name_word(tokens: Vec<String>) -> _ {
     )
 }
 
+#[diesel::dsl::auto_type(no_type_alias)]
+fn in_name_set(tokens: Vec<String>) -> _ {
+    is_true(
+        courses::patient_id.eq_any(
+            patient_name_tokens::table
+                .filter(patient_name_tokens::token.eq_any(tokens))
+                .select(patient_name_tokens::patient_id),
+        ),
+    )
+}
+
 /// One page of courses, newest first (one extra row to know if there is a next page).
 pub fn list(
     conn: &mut DbConn,
@@ -221,7 +232,7 @@ pub fn list(
     if let Some(s) = f.status {
         q = q.filter(courses::status.eq(s));
     }
-    if let Some(ids) = &f.named_patients {
+    if let Some(ids) = &f.names.patients {
         q = q.filter(courses::patient_id.eq_any(ids.clone()));
     }
     if let Some(code) = &f.flag {
@@ -233,8 +244,12 @@ pub fn list(
     if let Some(at) = f.overdue_at {
         q = q.filter(courses::next_due_by.lt(at));
     }
-    for word in &f.name_words {
-        q = q.filter(with_name_word(patients_repo::name_tokens(word)?));
+    for word in &f.names.words {
+        q = if word.as_set {
+            q.filter(in_name_set(word.tokens.clone()))
+        } else {
+            q.filter(with_name_word(word.tokens.clone()))
+        };
     }
     if let Some((t, id)) = after {
         q = q.filter(

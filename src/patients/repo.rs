@@ -183,25 +183,74 @@ pub fn ids_with_name_word(tokens: Vec<String>) -> _ {
 /// below that, and for names no one has, starting from the names is cheaper.
 pub const RARE_NAME_TOKENS: i64 = 200;
 
-/// The patients having a name word that starts with the rarest of `words`, if it matches at most
-/// [`RARE_NAME_TOKENS`] tokens (one bounded index read per word); `None` when every word is
-/// common.
-pub fn rare_name_patients(conn: &mut DbConn, words: &[String]) -> QueryResult<Option<Vec<PatientId>>> {
-    let mut rarest: Option<Vec<PatientId>> = None;
-    for word in words {
-        let mut ids: Vec<PatientId> = patient_name_tokens::table
-            .filter(patient_name_tokens::token.eq_any(name_tokens(word)?))
-            .select(patient_name_tokens::patient_id)
-            .limit(RARE_NAME_TOKENS + 1)
-            .load(conn)?;
-        if ids.len() as i64 > RARE_NAME_TOKENS {
-            continue;
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        if rarest.as_ref().is_none_or(|r| ids.len() < r.len()) {
-            rarest = Some(ids);
-        }
-    }
-    Ok(rarest)
+/// Most name tokens a query word may match for a list's walk to check its rows against the set
+/// of those patients (read once per page) rather than probe each row's patient.
+///
+/// On the bench database a word matching 1,054 patients of 20,000 walked 380 intakes for a page,
+/// and probing the token index for each cost 1,150 of the page's 1,604 buffer reads (bench/NOTES.md,
+/// issue 17). Reading the set costs about one buffer per 37 tokens; the probes cost three buffers a
+/// walked row, and the walk is `page × patients / matching` rows long, so the set is cheaper up to
+/// several thousand matching patients. The bound also keeps the set well inside PostgreSQL's
+/// `work_mem`, which it needs to be hashed.
+pub const NAME_SET_TOKENS: i64 = 5_000;
+
+/// How a list finds the patients named by a search's words (see [`name_match`]).
+#[derive(Debug, Clone, Default)]
+pub struct NameMatch {
+    /// Every patient with the rarest word, when they are few: the list starts from their rows.
+    pub patients: Option<Vec<PatientId>>,
+    /// Every query word, each a filter on the list's rows.
+    pub words: Vec<NameWord>,
 }
+
+/// One query word of a name search: its index tokens and how a list checks it.
+#[derive(Debug, Clone)]
+pub struct NameWord {
+    pub tokens: Vec<String>,
+    /// The word matches at most [`NAME_SET_TOKENS`] tokens: rows are checked against the set of
+    /// its patients, read once per query. Otherwise each row's patient is looked up in the token
+    /// index (a common word matches within a few rows of the walk).
+    pub as_set: bool,
+}
+
+/// What a list needs to filter by the folded query `words`: the patients of the rarest word
+/// when it matches at most [`RARE_NAME_TOKENS`] tokens, and for each word whether it matches at
+/// most [`NAME_SET_TOKENS`] (at most two bounded index reads per word).
+pub fn name_match(conn: &mut DbConn, words: &[String]) -> QueryResult<NameMatch> {
+    let mut found = NameMatch::default();
+    for word in words {
+        let tokens = name_tokens(word)?;
+        let matching = || ids_with_name_word(tokens.clone());
+        let mut ids: Vec<PatientId> = matching().limit(RARE_NAME_TOKENS + 1).load(conn)?;
+        let as_set = if ids.len() as i64 <= RARE_NAME_TOKENS {
+            ids.sort_unstable();
+            ids.dedup();
+            if found.patients.as_ref().is_none_or(|r| ids.len() < r.len()) {
+                found.patients = Some(ids);
+            }
+            true
+        } else {
+            matching()
+                .offset(NAME_SET_TOKENS)
+                .limit(1)
+                .load::<PatientId>(conn)?
+                .is_empty()
+        };
+        found.words.push(NameWord { tokens, as_set });
+    }
+    Ok(found)
+}
+
+diesel::postfix_operator!(IsTrue, " IS TRUE");
+
+/// `condition IS TRUE`: the same rows as `condition` in a filter. PostgreSQL turns a top-level
+/// `column IN (subquery)` into a join, and for a list's first page it then prefers probing the
+/// subquery's index once per walked row; under `IS TRUE` the subquery stays a filter, which
+/// PostgreSQL runs once and hashes ("hashed SubPlan"), as SQLite does for any `IN (subquery)`.
+pub fn is_true<E>(condition: E) -> IsTrue<E> {
+    IsTrue::new(condition)
+}
+
+/// The type of [`is_true`], for `diesel::dsl::auto_type`.
+#[allow(non_camel_case_types)]
+pub type is_true<E> = IsTrue<E>;

@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::ids::{IntakeId, PatientId, ReviewId, UserId};
 use crate::intake::repo::SummaryRow;
 use crate::intake::status::IntakeStatus;
-use crate::patients::repo as patients_repo;
+use crate::patients::repo::{self as patients_repo, NameMatch, is_true};
 use crate::schema::{intake_flags, intake_pain_types, intake_reviews, intakes, patient_name_tokens, patients, users};
 use crate::screening::model::PainType;
 
@@ -26,9 +26,8 @@ pub struct Filter {
     pub submitted_to: Option<NaiveDateTime>,
     /// Folded name words, each a prefix of a word of the patient's name.
     pub name_words: Vec<String>,
-    /// Every patient with the rarest of `name_words`, when they are few: the list then starts
-    /// from their intakes (derived from `name_words`, so not part of [`Filter::key`]).
-    pub named_patients: Option<Vec<PatientId>>,
+    /// How `name_words` are matched (derived from them, so not part of [`Filter::key`]).
+    pub names: NameMatch,
 }
 
 impl Filter {
@@ -91,6 +90,18 @@ fn with_name_word(tokens: Vec<String>) -> _ {
         patient_name_tokens::table
             .filter(patient_name_tokens::patient_id.eq(intakes::patient_id))
             .filter(patient_name_tokens::token.eq_any(tokens)),
+    )
+}
+
+// The patients of a word that is not common, read once and checked as a set (see `is_true`).
+#[diesel::dsl::auto_type(no_type_alias)]
+fn in_name_set(tokens: Vec<String>) -> _ {
+    is_true(
+        intakes::patient_id.eq_any(
+            patient_name_tokens::table
+                .filter(patient_name_tokens::token.eq_any(tokens))
+                .select(patient_name_tokens::patient_id),
+        ),
     )
 }
 
@@ -163,7 +174,7 @@ fn one_walk(
             q.order(intakes::status.asc())
         };
     }
-    if let Some(ids) = &f.named_patients {
+    if let Some(ids) = &f.names.patients {
         q = q.filter(intakes::patient_id.eq_any(ids.clone()));
     }
     if let Some(t) = f.pain_type {
@@ -187,8 +198,12 @@ fn one_walk(
     if let Some(t) = f.submitted_to {
         q = q.filter(intakes::submitted_at.lt(t));
     }
-    for word in &f.name_words {
-        q = q.filter(with_name_word(patients_repo::name_tokens(word)?));
+    for word in &f.names.words {
+        q = if word.as_set {
+            q.filter(in_name_set(word.tokens.clone()))
+        } else {
+            q.filter(with_name_word(word.tokens.clone()))
+        };
     }
     match (sort.key, sort.descending) {
         (SortKey::SubmittedAt, desc) => {

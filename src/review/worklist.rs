@@ -55,8 +55,8 @@ pub fn worklist(
         NameSearch::Words(words) => words,
         NameSearch::Nothing => return Ok(empty()),
     };
-    filter.named_patients = patients_repo::rare_name_patients(conn, &filter.name_words)?;
-    if filter.named_patients.as_ref().is_some_and(Vec::is_empty) {
+    filter.names = patients_repo::name_match(conn, &filter.name_words)?;
+    if filter.names.patients.as_ref().is_some_and(Vec::is_empty) {
         return Ok(empty());
     }
     filter.patient_id = q.patient_id.map(PatientId::from);

@@ -3,6 +3,8 @@
 use actix_web::test as at;
 use intake_api::auth::Role;
 use intake_api::db::Backend;
+use intake_api::patients::repo as patients_repo;
+use intake_api::review::repo::{self as review_repo, Filter, Sort, SortKey};
 use serde_json::{Value, json};
 
 use crate::helpers::{fixture, spawn, spawn_with, validate_fhir_r4, with_token};
@@ -379,6 +381,38 @@ async fn name_search_common_and_rare_words(backend: Backend) {
     );
     assert!(list("nobody").await.is_empty(), "a name no one has");
     assert!(list("ana%20nobody").await.is_empty());
+
+    // Each word is checked as the set of its patients (at most NAME_SET_TOKENS tokens) or by
+    // probing each row's patient (more): the two forms list the same intakes, in order.
+    let mut conn = app.state.pool.get().unwrap();
+    for words in [vec!["ana"], vec!["ana", "zed"], vec!["oka"], vec!["nobody"]] {
+        let words: Vec<String> = words.into_iter().map(str::to_owned).collect();
+        let names = patients_repo::name_match(&mut conn, &words).unwrap();
+        assert!(names.words.iter().all(|w| w.as_set), "{words:?}: at most 205 tokens");
+        let listed = |as_set: bool, conn: &mut _| {
+            let mut names = names.clone();
+            names.patients = None;
+            names.words.iter_mut().for_each(|w| w.as_set = as_set);
+            let filter = Filter {
+                name_words: words.clone(),
+                names,
+                ..Filter::default()
+            };
+            let sort = Sort {
+                key: SortKey::UpdatedAt,
+                descending: true,
+            };
+            let rows = review_repo::worklist(conn, &filter, sort, None, 100).unwrap();
+            rows.into_iter().map(|(r, _, _)| r.id.to_string()).collect::<Vec<_>>()
+        };
+        let as_set = listed(true, &mut conn);
+        assert_eq!(as_set, listed(false, &mut conn), "{words:?}");
+        let mut sorted = as_set.clone();
+        sorted.sort();
+        assert_eq!(sorted, list(&words.join("%20")).await, "{words:?}");
+    }
+    let big = patients_repo::name_match(&mut conn, &["ana".to_owned()]).unwrap();
+    assert_eq!(big.patients, None, "ana matches 205 tokens: over RARE_NAME_TOKENS");
 }
 
 /// A worklist page is one audit event naming every intake it listed (issue 17): each intake is
