@@ -9,7 +9,7 @@ use crate::courses::session::blocks::SessionBlocks;
 use crate::db::DbConn;
 use crate::ids::{CheckinId, CourseId, InfusionId, IntakeId, Json, PatientId, UserId};
 use crate::patients::repo::{self as patients_repo, NameMatch, is_true};
-use crate::schema::{checkins, course_flags, course_outcomes, course_sessions, courses, patient_name_tokens, patients};
+use crate::schema::{checkins, course_flags, course_outcomes, course_sessions, courses, patient_name_tokens};
 use crate::screening::model::Flag;
 use crate::screening::policy::{Answers, Scores};
 
@@ -222,10 +222,7 @@ pub fn list(
     after: Option<(NaiveDateTime, CourseId)>,
     limit: i64,
 ) -> QueryResult<Vec<(CourseListRow, String, String)>> {
-    let mut q = courses::table
-        .inner_join(patients::table)
-        .select((CourseListRow::as_select(), patients::given_name, patients::family_name))
-        .into_boxed();
+    let mut q = courses::table.select(CourseListRow::as_select()).into_boxed();
     if let Some(p) = f.patient_id {
         q = q.filter(courses::patient_id.eq(p));
     }
@@ -258,16 +255,11 @@ pub fn list(
                 .or(courses::created_at.eq(t).and(courses::id.lt(id))),
         );
     }
-    let rows: Vec<(CourseListRow, String, String)> = q
+    let rows: Vec<CourseListRow> = q
         .order((courses::created_at.desc(), courses::id.desc()))
         .limit(limit + 1)
         .load(conn)?;
-    rows.into_iter()
-        .map(|(r, given, family)| {
-            let (given, family) = patients_repo::open_names(r.patient_id, &given, &family)?;
-            Ok((r, given, family))
-        })
-        .collect()
+    patients_repo::with_names(conn, rows, |r| r.patient_id)
 }
 
 pub fn insert_course(conn: &mut DbConn, row: &CourseRow) -> QueryResult<()> {

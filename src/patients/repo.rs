@@ -1,5 +1,7 @@
 //! Patient rows, their search tokens, and the optimistic-concurrency update.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -113,6 +115,47 @@ pub fn open_names(id: PatientId, given: &str, family: &str) -> Result<(String, S
         vault::open(given, place("given_name"))?,
         vault::open(family, place("family_name"))?,
     ))
+}
+
+/// The opened given and family names of these patients, read in one statement: a list reads
+/// its page first and then its patients' names, so that planning the page's query (PostgreSQL
+/// plans each list query anew for its values) has one table fewer to join (bench/NOTES.md).
+pub fn names_of(
+    conn: &mut DbConn,
+    ids: impl IntoIterator<Item = PatientId>,
+) -> QueryResult<HashMap<PatientId, (String, String)>> {
+    let mut ids: Vec<PatientId> = ids.into_iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(PatientId, String, String)> = patients::table
+        .filter(patients::id.eq_any(ids))
+        .select((patients::id, patients::given_name, patients::family_name))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, given, family)| Ok((id, open_names(id, &given, &family)?)))
+        .collect()
+}
+
+/// The names of a list's rows: each row with its patient's given and family name.
+pub fn with_names<R>(
+    conn: &mut DbConn,
+    rows: Vec<R>,
+    patient: impl Fn(&R) -> PatientId,
+) -> QueryResult<Vec<(R, String, String)>> {
+    let names = names_of(conn, rows.iter().map(&patient))?;
+    rows.into_iter()
+        .map(|r| {
+            // Every row's patient exists (foreign key), and was just read.
+            let (given, family) = names
+                .get(&patient(&r))
+                .cloned()
+                .ok_or(diesel::result::Error::NotFound)?;
+            Ok((r, given, family))
+        })
+        .collect()
 }
 
 /// The name index of a profile: keyed hashes of its name prefixes under the current key.

@@ -9,7 +9,7 @@ use crate::ids::{IntakeId, PatientId, ReviewId, UserId};
 use crate::intake::repo::SummaryRow;
 use crate::intake::status::IntakeStatus;
 use crate::patients::repo::{self as patients_repo, NameMatch, is_true};
-use crate::schema::{intake_flags, intake_pain_types, intake_reviews, intakes, patient_name_tokens, patients, users};
+use crate::schema::{intake_flags, intake_pain_types, intake_reviews, intakes, patient_name_tokens, users};
 use crate::screening::model::PainType;
 
 /// Worklist filters, already validated.
@@ -126,20 +126,22 @@ pub fn worklist(
     let mut statuses = f.statuses.clone();
     statuses.sort_by_key(|s| s.as_str());
     statuses.dedup();
-    if statuses.len() <= 1 {
-        return one_walk(conn, f, statuses.first().copied(), sort, after, limit);
-    }
-    let mut rows = Vec::new();
-    for status in statuses {
-        rows.extend(one_walk(conn, f, Some(status), sort, after, limit)?);
-    }
-    let key = |(r, _, _): &WorklistRow| (sort_time(r, sort.key), r.id);
-    rows.sort_by(|a, b| {
-        let order = key(a).cmp(&key(b));
-        if sort.descending { order.reverse() } else { order }
-    });
-    rows.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
-    Ok(rows)
+    let rows = if statuses.len() <= 1 {
+        one_walk(conn, f, statuses.first().copied(), sort, after, limit)?
+    } else {
+        let mut rows = Vec::new();
+        for status in statuses {
+            rows.extend(one_walk(conn, f, Some(status), sort, after, limit)?);
+        }
+        let key = |r: &SummaryRow| (sort_time(r, sort.key), r.id);
+        rows.sort_by(|a, b| {
+            let order = key(a).cmp(&key(b));
+            if sort.descending { order.reverse() } else { order }
+        });
+        rows.truncate(usize::try_from(limit + 1).unwrap_or(usize::MAX));
+        rows
+    };
+    patients_repo::with_names(conn, rows, |r| r.patient_id)
 }
 
 /// The time a row is sorted by (a row sorted by submission time has one: see [`worklist`]).
@@ -157,11 +159,8 @@ fn one_walk(
     sort: Sort,
     after: Option<(NaiveDateTime, IntakeId)>,
     limit: i64,
-) -> QueryResult<Vec<WorklistRow>> {
-    let mut q = intakes::table
-        .inner_join(patients::table)
-        .select((SummaryRow::as_select(), patients::given_name, patients::family_name))
-        .into_boxed();
+) -> QueryResult<Vec<SummaryRow>> {
+    let mut q = intakes::table.select(SummaryRow::as_select()).into_boxed();
     if let Some(s) = status {
         // `status = ?` would let PostgreSQL drop status from the order (a constant) and then
         // prefer the (time) index, filtering every other status out: 45,000 rows for one page of
@@ -252,13 +251,7 @@ fn one_walk(
             };
         }
     }
-    let rows: Vec<WorklistRow> = q.limit(limit + 1).load(conn)?;
-    rows.into_iter()
-        .map(|(r, given, family)| {
-            let (given, family) = patients_repo::open_names(r.patient_id, &given, &family)?;
-            Ok((r, given, family))
-        })
-        .collect()
+    q.limit(limit + 1).load(conn)
 }
 
 crate::sealed_row! {
