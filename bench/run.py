@@ -14,6 +14,7 @@ Baselines measured in the same run: SQLite's durable commit rate with the servic
 """
 import argparse
 import base64
+import contextlib
 import datetime
 import json
 import os
@@ -36,6 +37,11 @@ PG_SOCKET = "/var/run/postgresql"
 PG_ADMIN = os.environ.get("TEST_POSTGRES_URL") or (
     f"postgres://postgres@/postgres?host={PG_SOCKET}" if os.path.exists(f"{PG_SOCKET}/.s.PGSQL.5432")
     else "postgres://postgres@127.0.0.1:5432/postgres")
+# PostgreSQL settings the run applies (ALTER SYSTEM and a reload; put back afterwards): what the
+# README's deployment notes recommend beyond Debian's defaults. At 1 GB of WAL the write scenarios
+# set off a checkpoint every 10-30 s, and the reads that follow them log whole index pages again
+# (bench/NOTES.md, issue 17).
+PG_SETTINGS = {"max_wal_size": "4GB"}
 # BENCH_JWT_SECRET lets a later manual session reuse the seeded database and token in bench/out.
 SECRET = os.environ.get("BENCH_JWT_SECRET") or "bench-" + os.urandom(24).hex()
 # The data key the seeded database is sealed with (BENCH_DATA_KEYS to reuse one).
@@ -199,6 +205,24 @@ def outbox_rate(bench_dir, env, gateway, workers, messages=2000):
     return r
 
 
+@contextlib.contextmanager
+def pg_settings(settings):
+    """Apply `settings` to the host's PostgreSQL for the run, then put back what was there."""
+    before = {}
+    for name in settings:
+        row = psql(f"SELECT setting FROM pg_file_settings WHERE name = '{name}' AND applied "
+                   "AND sourcefile LIKE '%postgresql.auto.conf'").strip()
+        before[name] = row or None
+        psql(f"ALTER SYSTEM SET {name} = '{settings[name]}'")
+    psql("SELECT pg_reload_conf()")
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            psql(f"ALTER SYSTEM RESET {name}" if value is None else f"ALTER SYSTEM SET {name} = '{value}'")
+        psql("SELECT pg_reload_conf()")
+
+
 def run_backend(backend, args):
     bench_dir = os.path.join(OUT, backend)
     shutil.rmtree(bench_dir, ignore_errors=True)
@@ -337,6 +361,9 @@ def report(results, args, m, build_seconds):
              "## Machine and versions", "",
              f"- CPU: {m['cpu']}, {m['cores']} cores; {m['memory_gib']} GiB RAM; Linux {m['kernel']}",
              f"- {m['rustc']}; {m['wrk']}; PostgreSQL {m['postgres']} (same machine); SQLite bundled with libsqlite3-sys",
+             "- PostgreSQL settings: Debian's defaults (shared_buffers 128 MB, work_mem 4 MB, synchronous_commit on) except "
+             + ", ".join(f"{k} = {v}" for k, v in PG_SETTINGS.items())
+             + " (the README's deployment notes; set by run.py for the run and put back after); reached over its Unix socket",
              f"- Server: release build, APP_ENV=production, JSON logs at info, {os.cpu_count()} HTTP workers, DB_POOL_SIZE={args.pool}",
              f"- Load: wrk, {args.threads} threads, {args.connections} connections, {args.duration} s per scenario "
              f"(submit: {min(args.duration, 10)} s, check-in submit: {min(args.duration, 5)} s), loopback; the load generator shares the 2 cores with the server "
@@ -427,7 +454,8 @@ def main():
     ensure_tools()
     build_seconds = 0 if args.skip_build else build()
     m = machine()
-    results = [run_backend(b, args) for b in args.backends.split(",")]
+    with pg_settings(PG_SETTINGS):
+        results = [run_backend(b, args) for b in args.backends.split(",")]
     report(results, args, m, build_seconds)
     print(open(results_path(args)).read())
 
