@@ -55,7 +55,17 @@ impl AppState {
         crate::vault::install(settings.data_keys.clone()).map_err(anyhow::Error::msg)?;
         let tokens = Arc::new(TokenService::new(&settings.jwt, settings.jwt_secret_bytes())?);
         let cursors = CursorCodec::new(settings.jwt_secret_bytes());
-        let audit = AuditSink::start(pool.clone())?;
+        // The audit writer has a connection of its own: taking one from the request pool, it
+        // queued behind the very requests waiting for it to commit their events (bench/NOTES.md).
+        let writer = db::build_pool(
+            &settings.database_url,
+            &db::PoolOptions {
+                max_size: 1,
+                checkout_timeout: settings.db_timeout,
+                statement_timeout: settings.db_timeout,
+            },
+        )?;
+        let audit = AuditSink::start(writer)?;
         let permits = std::thread::available_parallelism().map_or(2, |n| n.get()).max(2);
         Ok(Self {
             settings: Arc::new(settings),

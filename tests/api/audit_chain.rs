@@ -402,7 +402,33 @@ async fn the_writer_appends_after_the_newest_event_wherever_it_left_the_chain(ba
     assert_eq!(report["intact"], true, "{report}");
 }
 
+/// The audit writer has a connection of its own: with every pooled connection taken (requests
+/// busy with their reads), a read's events still commit. From the shared pool it queued behind
+/// the very requests waiting for it (issue 17).
+async fn the_writer_commits_while_every_pooled_connection_is_taken(backend: Backend) {
+    let app = spawn(backend).await;
+    let pool = &app.state.pool;
+    let held: Vec<_> = (0..pool.max_size()).map(|_| pool.get().unwrap()).collect();
+    assert!(pool.try_get().is_none(), "the request pool is exhausted");
+    let batch = read_batch();
+    let ids: Vec<String> = batch.events.iter().map(|e| e.id.clone()).collect();
+    app.state
+        .audit
+        .commit(batch)
+        .await
+        .expect("committed without a pooled connection");
+    drop(held);
+    let mut conn = pool.get().unwrap();
+    let stored: i64 = audit_events::table
+        .filter(audit_events::id.eq_any(&ids))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(stored, 2);
+}
+
 on_both_backends!(
+    the_writer_commits_while_every_pooled_connection_is_taken,
     the_writer_appends_after_the_newest_event_wherever_it_left_the_chain,
     events_from_before_the_chain_are_linked_once,
     the_trail_as_fhir_audit_events,
