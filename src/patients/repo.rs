@@ -103,8 +103,8 @@ pub fn update_if_version(conn: &mut DbConn, row: &PatientRow, expected: i64) -> 
     Ok(n == 1)
 }
 
-/// A patient's given and family name as a list selected them (sealed), opened.
-pub fn open_names(id: PatientId, given: &str, family: &str) -> Result<(String, String), vault::VaultError> {
+/// A patient's given and family name as stored (sealed), opened.
+fn open_names(id: PatientId, given: &str, family: &str) -> Result<(String, String), vault::VaultError> {
     let row = id.to_string();
     let place = |column| vault::Place {
         table: "patients",
@@ -120,7 +120,7 @@ pub fn open_names(id: PatientId, given: &str, family: &str) -> Result<(String, S
 /// The opened given and family names of these patients, read in one statement: a list reads
 /// its page first and then its patients' names, so that planning the page's query (PostgreSQL
 /// plans each list query anew for its values) has one table fewer to join (bench/NOTES.md).
-pub fn names_of(
+fn names_of(
     conn: &mut DbConn,
     ids: impl IntoIterator<Item = PatientId>,
 ) -> QueryResult<HashMap<PatientId, (String, String)>> {
