@@ -163,11 +163,10 @@ impl ActorKey {
 /// The caller's row, in one statement with the state of the token's session and of their
 /// second factor.
 pub fn actor(conn: &mut DbConn, key: ActorKey) -> QueryResult<Option<ActorRow>> {
-    users::table
+    let query = users::table
         .filter(users::id.eq(key.user_id))
-        .select(actor_columns(key.session_or_nil(), key.now))
-        .first(conn)
-        .optional()
+        .select(actor_columns(key.session_or_nil(), key.now));
+    crate::on_backend!(conn, c => query.first(c).optional())
 }
 
 /// A sign-in session.

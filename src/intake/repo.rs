@@ -138,15 +138,15 @@ pub fn find_with_actor(
     key: ActorKey,
     id: IntakeId,
 ) -> QueryResult<Option<(ActorRow, Option<IntakeRow>)>> {
-    let found: Option<(ActorRow, Option<IntakeRecord>)> = users::table
+    let found: Option<(ActorRow, Option<IntakeRecord>)> = crate::on_backend!(conn, c => users::table
         .left_join(intakes::table.on(intakes::id.eq(id)))
         .filter(users::id.eq(key.user_id))
         .select((
             actor_columns(key.session_or_nil(), key.now),
             <Option<IntakeRecord>>::as_select(),
         ))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     Ok(match found {
         Some((actor, intake)) => Some((actor, intake.map(IntakeRecord::open).transpose()?)),
         None => None,

@@ -130,10 +130,10 @@ fn names_of(
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(PatientId, String, String)> = patients::table
-        .filter(patients::id.eq_any(ids))
+    let rows: Vec<(PatientId, String, String)> = crate::on_backend!(conn, c => patients::table
+        .filter(patients::id.eq_any(&ids))
         .select((patients::id, patients::given_name, patients::family_name))
-        .load(conn)?;
+        .load(c))?;
     rows.into_iter()
         .map(|(id, given, family)| Ok((id, open_names(id, &given, &family)?)))
         .collect()
