@@ -49,7 +49,8 @@ def memory_mb():
 # Debian's defaults. At 1 GB of WAL the write scenarios set off a checkpoint every 10-30 s, and
 # the reads that follow them log whole index pages again; with 128 MB of buffers the audit
 # writer's backend evicts and writes dirty pages itself (bench/NOTES.md, issue 17).
-PG_SETTINGS = {"shared_buffers": f"{memory_mb() // 4}MB", "effective_cache_size": f"{memory_mb() * 3 // 4}MB",
+MEMORY_MB = memory_mb()
+PG_SETTINGS = {"shared_buffers": f"{MEMORY_MB // 4}MB", "effective_cache_size": f"{MEMORY_MB * 3 // 4}MB",
                "max_wal_size": "4GB"}
 # BENCH_JWT_SECRET lets a later manual session reuse the seeded database and token in bench/out.
 SECRET = os.environ.get("BENCH_JWT_SECRET") or "bench-" + os.urandom(24).hex()
@@ -233,10 +234,11 @@ def pg_settings(settings):
 
 
 def apply_pg_settings():
-    """Reload; restart (Debian's pg_ctlcluster) when a changed setting needs it."""
+    """Reload; restart (Debian's pg_ctlcluster) when a changed setting needs it. pg_file_settings
+    reads the files when asked, so it tells at once (a reload is asynchronous; pending_restart
+    would only show once the server had processed it)."""
     psql("SELECT pg_reload_conf()")
-    time.sleep(0.5)
-    if psql("SELECT count(*) FROM pg_settings WHERE pending_restart").strip() == "0":
+    if psql("SELECT count(*) FROM pg_file_settings WHERE error = 'setting could not be applied'").strip() == "0":
         return
     version = psql("SHOW server_version_num").strip()[:2]
     print(f"[postgres] restarting cluster {version}/main for shared_buffers", flush=True)
